@@ -1,0 +1,164 @@
+/**
+ * App spec → module → a Node request listener. Explicit exports first, then shape detection;
+ * when nothing fits, the error says what was found.
+ */
+import { existsSync, statSync } from 'node:fs';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { AppLoadError } from '../errors.ts';
+import { type FetchHandler, fetchListener } from './fetch.ts';
+import { formatAppSpec, parseAppSpec } from './spec.ts';
+
+export type AppKind = 'listener' | 'express' | 'koa' | 'fastify' | 'fetch';
+
+export interface LoadedApp {
+  readonly kind: AppKind;
+  readonly listener: RequestListener;
+  /** Absolute path of the module. */
+  readonly path: string;
+  /** e.g. `fetch handler (default export)`. */
+  readonly description: string;
+}
+
+const KIND_TEXT: Record<AppKind, string> = {
+  listener: '(req, res) listener',
+  express: 'Express app',
+  koa: 'Koa app',
+  fastify: 'Fastify instance',
+  fetch: 'fetch handler',
+};
+
+const EXPECTED =
+  'expected a (req, res) listener, a fetch handler ({ fetch } or (request) => Response), an Express/Koa app, a Fastify instance, or a factory named as FILE:factory()';
+
+type Obj = Record<string | symbol, unknown>;
+
+function describeValue(v: unknown): string {
+  if (v === null) return 'null';
+  if (typeof v === 'function') return `a function of ${v.length} parameter(s)`;
+  if (typeof v === 'object') {
+    const keys = Object.keys(v as object).slice(0, 8);
+    return `an object with ${keys.length ? `keys ${keys.join(', ')}` : 'no own keys'}`;
+  }
+  return `a ${typeof v} (${String(v).slice(0, 40)})`;
+}
+
+/** Classify a value as one of the app shapes; null when it is none of them. */
+export async function toListener(
+  value: unknown,
+): Promise<{ kind: AppKind; listener: RequestListener } | null> {
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return null;
+  const v = value as Obj;
+  // Fastify: routing() is its request handler once ready() has run.
+  if (typeof v.routing === 'function' && typeof v.ready === 'function' && 'server' in v) {
+    await (v.ready as () => Promise<unknown>).call(v);
+    const routing = v.routing as RequestListener;
+    return { kind: 'fastify', listener: (req, res) => routing.call(v, req, res) };
+  }
+  // Koa: callback() builds the listener.
+  if (
+    typeof v.callback === 'function' &&
+    typeof v.use === 'function' &&
+    Array.isArray(v.middleware)
+  ) {
+    return { kind: 'koa', listener: (v.callback as () => RequestListener).call(v) };
+  }
+  if (typeof v.fetch === 'function') {
+    const fetch = (v.fetch as FetchHandler).bind(v);
+    return { kind: 'fetch', listener: fetchListener(fetch) };
+  }
+  if (typeof value === 'function') {
+    if (typeof v.handle === 'function' && typeof v.listen === 'function') {
+      return { kind: 'express', listener: value as RequestListener };
+    }
+    // (req, res) takes two or more parameters; (request) => Response takes at most one.
+    if (value.length >= 2) return { kind: 'listener', listener: value as RequestListener };
+    return { kind: 'fetch', listener: fetchListener(value as FetchHandler) };
+  }
+  return null;
+}
+
+export async function loadApp(spec: string, cwd: string = process.cwd()): Promise<LoadedApp> {
+  const parsed = parseAppSpec(spec);
+  const path = resolve(cwd, parsed.file);
+  if (!existsSync(path) || !statSync(path).isFile()) {
+    throw new AppLoadError(`corral: app file not found: ${parsed.file} (looked for ${path})`);
+  }
+  let mod: Obj;
+  try {
+    mod = (await import(pathToFileURL(path).href)) as Obj;
+  } catch (err) {
+    const why = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    throw new AppLoadError(`corral: app ${parsed.file} failed to load: ${why}`);
+  }
+  const exportNames = Object.keys(mod);
+  const found = exportNames.length
+    ? `found exports: ${exportNames.join(', ')}`
+    : 'it has no exports';
+  let name = parsed.exportName;
+  if (!name) {
+    name = 'default' in mod ? 'default' : (['app', 'fetch'].find((n) => n in mod) ?? null);
+    if (!name) {
+      throw new AppLoadError(
+        `corral: ${parsed.file} has no default export; ${found} (name one: ${parsed.file}:NAME)`,
+      );
+    }
+  } else if (!(name in mod)) {
+    throw new AppLoadError(`corral: ${parsed.file} has no export named ${name}; ${found}`);
+  }
+  let value: unknown = mod[name];
+  const where = `${name === 'default' ? 'default export' : `export ${name}`} of ${parsed.file}`;
+  if (parsed.call) {
+    if (typeof value !== 'function') {
+      throw new AppLoadError(
+        `corral: ${where} is not a factory function: it is ${describeValue(value)}`,
+      );
+    }
+    try {
+      value = await (value as () => unknown)();
+    } catch (err) {
+      const why = err instanceof Error ? err.message.split('\n')[0] : String(err);
+      throw new AppLoadError(`corral: factory ${formatAppSpec(parsed)} threw: ${why}`);
+    }
+  }
+  const shaped = await toListener(value);
+  if (!shaped) {
+    const got = parsed.call ? `${formatAppSpec(parsed)} returned` : `${where} is`;
+    throw new AppLoadError(`corral: ${got} ${describeValue(value)}; ${EXPECTED}`);
+  }
+  return {
+    ...shaped,
+    path,
+    description: `${KIND_TEXT[shaped.kind]} (${parsed.call ? `${formatAppSpec(parsed)}` : where})`,
+  };
+}
+
+/**
+ * Guard the app so a throw or rejection in one request answers 500 (or drops that one
+ * response if it had started) and the worker keeps serving everything else.
+ */
+export function guardListener(
+  listener: RequestListener,
+  onError: (err: unknown, req: IncomingMessage) => void,
+): RequestListener {
+  const fail = (err: unknown, req: IncomingMessage, res: ServerResponse) => {
+    onError(err, req);
+    if (!res.headersSent) {
+      res.writeHead(500, { 'content-type': 'text/plain', connection: 'close' });
+      res.end('Internal Server Error\n');
+    } else {
+      res.destroy();
+    }
+  };
+  return (req, res) => {
+    try {
+      const r = listener(req, res) as unknown;
+      if (r && typeof (r as Promise<unknown>).then === 'function') {
+        (r as Promise<unknown>).then(undefined, (err) => fail(err, req, res));
+      }
+    } catch (err) {
+      fail(err, req, res);
+    }
+  };
+}

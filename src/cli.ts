@@ -1,0 +1,57 @@
+/** argv → command. Every failure ends in one line on stderr and a non-zero exit code. */
+
+import { check } from './commands/check.ts';
+import { configReport, formatConfig } from './commands/config.ts';
+import { helpText } from './commands/help.ts';
+import { serve } from './commands/serve.ts';
+import { parseCommandLine } from './config/argv.ts';
+import { resolveConfig } from './config/resolve.ts';
+import { CorralError, EXIT } from './errors.ts';
+import { VERSION } from './version.ts';
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const cl = parseCommandLine(argv);
+  if (cl.help) {
+    process.stdout.write(`${helpText()}\n`);
+    return EXIT.OK;
+  }
+  if (cl.version) {
+    process.stdout.write(`corral ${VERSION}\n`);
+    return EXIT.OK;
+  }
+  const resolved = await resolveConfig({
+    cli: cl.values,
+    app: cl.app,
+    env: process.env,
+    cwd: process.cwd(),
+  });
+  switch (cl.command) {
+    case 'config':
+      process.stdout.write(
+        cl.json
+          ? `${JSON.stringify(configReport(resolved), null, 2)}\n`
+          : `${formatConfig(resolved)}\n`,
+      );
+      return EXIT.OK;
+    case 'check':
+      process.stdout.write(`${await check(resolved)}\n`);
+      return EXIT.OK;
+    case 'serve':
+      return serve(resolved);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof CorralError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exitCode = err.exitCode;
+    } else {
+      process.stderr.write(`corral: internal error: ${(err as Error)?.stack ?? err}\n`);
+      process.exitCode = EXIT.FAILURE;
+    }
+  },
+);

@@ -1,0 +1,11 @@
+/** `corral check APP`: load the app once in this process and say what was found. */
+import { loadApp } from '../app/load.ts';
+import type { Resolved } from '../config/resolve.ts';
+import { checkAppFile } from './serve.ts';
+
+export async function check(r: Resolved): Promise<string> {
+  if (r.config.chdir) process.chdir(r.config.chdir);
+  const spec = checkAppFile(r);
+  const app = await loadApp(spec);
+  return `ok: ${spec} is a ${app.description} (${app.path})`;
+}

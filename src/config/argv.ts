@@ -1,0 +1,94 @@
+/** The command line → a command, its app spec and raw setting values, driven by the table. */
+import { parseArgs } from 'node:util';
+import { UsageError } from '../errors.ts';
+import { SETTING_NAMES, type SettingName, settings } from './settings.ts';
+
+export const COMMANDS = ['serve', 'check', 'config'] as const;
+export type Command = (typeof COMMANDS)[number];
+
+export interface RawValue {
+  readonly name: SettingName;
+  readonly raw: unknown;
+  /** The flag as typed (`-w`, `--workers`). */
+  readonly flag: string;
+}
+
+export interface CommandLine {
+  readonly command: Command;
+  readonly app: string | null;
+  /** Setting values in the order given; repeatable settings have one entry per occurrence. */
+  readonly values: readonly RawValue[];
+  readonly json: boolean;
+  readonly help: boolean;
+  readonly version: boolean;
+}
+
+type OptionSpec = { type: 'string' | 'boolean'; short?: string };
+
+/** Options for util.parseArgs, and which setting each long option feeds. */
+function optionTable() {
+  const options: Record<string, OptionSpec> = {
+    help: { type: 'boolean', short: 'h' },
+    version: { type: 'boolean', short: 'v' },
+    json: { type: 'boolean' },
+  };
+  const owner = new Map<string, SettingName>();
+  for (const name of SETTING_NAMES) {
+    const s = settings[name];
+    const short = s.flags.find((f) => /^-[^-]$/.test(f))?.slice(1);
+    const longs = s.flags.filter((f) => f.startsWith('--')).map((f) => f.slice(2));
+    longs.forEach((long, i) => {
+      const spec: OptionSpec = { type: s.type.boolean ? 'boolean' : 'string' };
+      if (i === 0 && short) spec.short = short;
+      options[long] = spec;
+      owner.set(long, name);
+    });
+  }
+  return { options, owner };
+}
+
+export function parseCommandLine(argv: readonly string[]): CommandLine {
+  const { options, owner } = optionTable();
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      options,
+      allowPositionals: true,
+      allowNegative: true,
+      strict: true,
+      tokens: true,
+    });
+  } catch (err) {
+    const msg = (err instanceof Error ? err.message.split('. ')[0] : undefined) ?? String(err);
+    throw new UsageError(
+      `corral: ${msg.replace(/^Unknown option/, 'unknown option')} (see corral --help)`,
+    );
+  }
+  const positionals = [...parsed.positionals];
+  let command: Command = 'serve';
+  if (positionals[0] && (COMMANDS as readonly string[]).includes(positionals[0])) {
+    command = positionals.shift() as Command;
+  }
+  if (positionals.length > 1) {
+    throw new UsageError(
+      `corral: expected one app, got ${positionals.length}: ${positionals.join(' ')} (see corral --help)`,
+    );
+  }
+  const values: RawValue[] = [];
+  for (const token of parsed.tokens ?? []) {
+    if (token.kind !== 'option') continue;
+    const name = owner.get(token.name);
+    if (!name) continue;
+    const raw = settings[name].type.boolean ? !token.rawName.startsWith('--no-') : token.value;
+    values.push({ name, raw, flag: token.rawName });
+  }
+  return {
+    command,
+    app: positionals[0] ?? null,
+    values,
+    json: parsed.values.json === true,
+    help: parsed.values.help === true,
+    version: parsed.values.version === true,
+  };
+}

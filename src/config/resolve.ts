@@ -1,0 +1,173 @@
+/**
+ * Resolution: defaults < config file < environment < command line. Every value is validated
+ * by its setting's type and remembers where it came from.
+ */
+import { basename } from 'node:path';
+import { UsageError } from '../errors.ts';
+import { HOOK_NAMES, type HookName, type Hooks } from '../hooks.ts';
+import type { RawValue } from './argv.ts';
+import { findConfigFile, loadConfigFile } from './file.ts';
+import {
+  type Config,
+  envName,
+  envNames,
+  SETTING_NAMES,
+  type SettingName,
+  settings,
+} from './settings.ts';
+import { describeSource, type Source } from './sources.ts';
+import { ValueError } from './values.ts';
+
+export interface Resolved {
+  readonly config: Config;
+  readonly sources: Readonly<Record<SettingName, Source>>;
+  readonly hooks: Hooks;
+  /** Absolute path of the config file loaded, if any. */
+  readonly file: string | null;
+}
+
+export interface ResolveInput {
+  /** Values from the command line, in order. */
+  readonly cli?: readonly RawValue[];
+  /** The app spec given as the positional argument. */
+  readonly app?: string | null;
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly cwd?: string;
+}
+
+function flagsOf(name: SettingName): string {
+  const flags = settings[name].flags;
+  return flags.length ? ` (${flags.join('/')})` : '';
+}
+
+/** `corral: invalid workers (-w/--workers) from command line -w: "banana"; allowed: …` */
+export function invalid(
+  name: SettingName,
+  source: Source,
+  raw: unknown,
+  allowed: string,
+): UsageError {
+  const shown =
+    typeof raw === 'string' ? JSON.stringify(raw) : (JSON.stringify(raw) ?? String(raw));
+  return new UsageError(
+    `corral: invalid ${name}${flagsOf(name)} from ${describeSource(source)}: ${shown}; allowed: ${allowed}`,
+  );
+}
+
+function parseValue(name: SettingName, raw: unknown, source: Source): unknown {
+  try {
+    return settings[name].type.parse(raw);
+  } catch (err) {
+    if (err instanceof ValueError) throw invalid(name, source, raw, err.allowed);
+    throw err;
+  }
+}
+
+function closest(word: string, candidates: readonly string[]): string | undefined {
+  const w = word.toLowerCase().replace(/[-_]/g, '');
+  return candidates.find((c) => c.toLowerCase() === w || c.toLowerCase().includes(w));
+}
+
+/** The bind convention: CORRAL_BIND wins; otherwise HOST and/or PORT. */
+function bindFromEnv(env: Readonly<Record<string, string | undefined>>) {
+  if (env[envName('bind')]) return null;
+  const host = env.HOST?.trim();
+  const port = env.PORT?.trim();
+  if (!host && !port) return null;
+  const h = host || '0.0.0.0';
+  const origin = host && port ? 'HOST+PORT' : host ? 'HOST' : 'PORT';
+  const hostPart = h.includes(':') && !h.startsWith('[') ? `[${h}]` : h;
+  return { raw: `${hostPart}:${port || '8000'}`, origin };
+}
+
+export async function resolveConfig(input: ResolveInput = {}): Promise<Resolved> {
+  const env = input.env ?? {};
+  const cwd = input.cwd ?? process.cwd();
+  const cli = input.cli ?? [];
+  const values: Record<string, unknown> = {};
+  const sources = {} as Record<SettingName, Source>;
+  for (const name of SETTING_NAMES) {
+    values[name] = settings[name].default;
+    sources[name] = { kind: 'default' };
+  }
+
+  // Which config file: -c, then CORRAL_CONFIG, then the default names in cwd.
+  const cliConfig = [...cli].reverse().find((v) => v.name === 'config');
+  const explicit = cliConfig ? String(cliConfig.raw) : (env[envName('config')] ?? null);
+  const file = findConfigFile(explicit, cwd);
+  const hooks: Hooks = {};
+  if (file) {
+    const loaded = await loadConfigFile(file);
+    const origin = basename(file);
+    for (const [key, raw] of Object.entries(loaded.values)) {
+      if ((HOOK_NAMES as readonly string[]).includes(key)) {
+        if (typeof raw !== 'function') {
+          throw new UsageError(
+            `corral: hook ${key} in ${origin} must be a function, found ${typeof raw}`,
+          );
+        }
+        hooks[key as HookName] = raw as never;
+        continue;
+      }
+      if (!(key in settings)) {
+        const hint = closest(key, [...SETTING_NAMES, ...HOOK_NAMES]);
+        throw new UsageError(
+          `corral: unknown setting ${key} in config file ${origin}${hint ? ` (did you mean ${hint}?)` : ''}`,
+        );
+      }
+      const name = key as SettingName;
+      const source: Source = { kind: 'file', origin };
+      values[name] = parseValue(name, raw, source);
+      sources[name] = source;
+    }
+  }
+
+  for (const name of SETTING_NAMES) {
+    if (name === 'bind') {
+      const conv = bindFromEnv(env);
+      if (conv) {
+        const source: Source = { kind: 'env', origin: conv.origin };
+        values.bind = parseValue('bind', [conv.raw], source);
+        sources.bind = source;
+        continue;
+      }
+    }
+    for (const varName of envNames(name)) {
+      const raw = env[varName];
+      if (raw === undefined || raw === '' || (name === 'bind' && varName !== envName('bind'))) {
+        continue;
+      }
+      const source: Source = { kind: 'env', origin: varName };
+      values[name] = parseValue(name, raw, source);
+      sources[name] = source;
+      break;
+    }
+  }
+
+  // Command line: a repeatable setting's occurrences replace lower layers together.
+  const fromCli = new Map<SettingName, unknown[]>();
+  for (const v of cli) {
+    const source: Source = { kind: 'cli', origin: v.flag };
+    const parsed = parseValue(v.name, v.raw, source);
+    if (settings[v.name].type.repeatable) {
+      const items = fromCli.get(v.name) ?? [];
+      items.push(...(parsed as unknown[]));
+      fromCli.set(v.name, items);
+      values[v.name] = items;
+    } else {
+      values[v.name] = parsed;
+    }
+    sources[v.name] = source;
+  }
+  if (input.app) {
+    values.app = input.app;
+    sources.app = { kind: 'cli', origin: 'APP' };
+  }
+
+  return {
+    config: Object.freeze(values) as unknown as Config,
+    sources: Object.freeze(sources),
+    hooks: Object.freeze(hooks),
+    file,
+  };
+}

@@ -1,0 +1,261 @@
+/**
+ * THE settings table. Every setting corral has is declared here once: its type, default, CLI
+ * flags, environment variables, section and one-line doc. The `Config` type, the CLI parser,
+ * `--help`, `corral config` and `docs/settings.md` are all derived from this table; no other
+ * module holds a default or reads a setting from the environment.
+ */
+import {
+  boolean,
+  integer,
+  list,
+  oneOf,
+  optionalText,
+  refine,
+  seconds,
+  text,
+  type ValueType,
+} from './values.ts';
+
+export type Section = 'App' | 'Config' | 'Server socket' | 'Worker processes' | 'Logging';
+
+export interface Setting<T> {
+  readonly type: ValueType<T>;
+  readonly default: T;
+  /** CLI flags, short first (`-w`, `--workers`). Empty: not settable from the command line. */
+  readonly flags: readonly string[];
+  /** Extra environment variables besides `CORRAL_<NAME>` (conventions such as WEB_CONCURRENCY). */
+  readonly env?: readonly string[];
+  readonly section: Section;
+  readonly doc: string;
+  /** Longer notes for docs/settings.md. */
+  readonly notes?: string;
+  /** How the default reads in docs when it is computed at run time. */
+  readonly defaultText?: string;
+}
+
+/** Infers T from the value type alone, so defaults are checked against it. */
+function setting<T>(s: Omit<Setting<T>, 'default'> & { readonly default: NoInfer<T> }): Setting<T> {
+  return s;
+}
+
+/** `auto` (size for this machine) or a fixed count; 0 = single-process mode. */
+export type WorkersValue = number | 'auto';
+const workersType: ValueType<WorkersValue> = {
+  describe: 'an integer ≥ 0 (0 = single process) or auto',
+  meta: 'INT|auto',
+  parse(raw) {
+    if (typeof raw === 'string' && raw.trim().toLowerCase() === 'auto') return 'auto';
+    return integer(0, 4096).parse(raw);
+  },
+};
+
+/** How connections reach workers; see docs/architecture.md for the measurements. */
+export const DISPATCH_MODES = ['least-conn', 'shared', 'reuseport'] as const;
+export type DispatchMode = (typeof DISPATCH_MODES)[number];
+
+export const LOG_LEVELS = ['debug', 'info', 'warning', 'error', 'critical'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+// Built outside the table so their literal types are inferred on their own.
+const dispatchType = oneOf(DISPATCH_MODES);
+const logLevelType = oneOf(LOG_LEVELS);
+const workerClassType = oneOf(['async'], {
+  gevent: 'async',
+  eventlet: 'async',
+  uvicorn: 'async',
+  asgi: 'async',
+});
+const envPair = refine(text('KEY=VALUE'), 'KEY=VALUE pairs', (s) => /^[A-Za-z_][\w.]*=/.test(s));
+const bindAddr = text('ADDRESS');
+
+export const GUNICORN_ACCESS_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"';
+
+export const settings = {
+  app: setting({
+    type: optionalText('APP'),
+    default: null,
+    flags: [],
+    section: 'App',
+    doc: 'The app to serve: `path[:export]` or `path:factory()`; given as the first argument.',
+    notes:
+      'Without an export name the module default export is used. The export may be a `(req, res)` listener, a fetch handler (`{ fetch }` or a one-argument function returning a `Response`), a Fastify instance, or a factory (sync or async) returning one of these.',
+  }),
+  config: setting({
+    type: optionalText('FILE'),
+    default: null,
+    flags: ['-c', '--config'],
+    section: 'Config',
+    doc: 'Config file to load; by default the first of corral.config.{ts,mts,js,mjs,json} in the current directory.',
+  }),
+  chdir: setting({
+    type: optionalText('DIR'),
+    default: null,
+    flags: ['--chdir'],
+    section: 'Config',
+    doc: 'Change to this directory before loading the app.',
+  }),
+  env: setting({
+    type: list(envPair, { splitOn: null }),
+    default: [],
+    flags: ['-e', '--env'],
+    section: 'Config',
+    doc: 'Set an environment variable for the app (repeatable): `-e KEY=VALUE`.',
+  }),
+  nodeArgs: setting({
+    type: list(text('ARG'), { splitOn: ' ', meta: 'ARGS' }),
+    default: [],
+    flags: ['--node-args'],
+    section: 'Config',
+    doc: 'Extra Node options for worker processes, e.g. `--node-args="--import tsx"`.',
+    notes:
+      'Node ≥ 22.18 runs `.ts` apps directly when they use only erasable syntax; apps that need more (enums, decorators, path aliases) can load a loader such as tsx this way.',
+  }),
+  preload: setting({
+    type: boolean(),
+    default: false,
+    flags: ['--preload'],
+    section: 'Config',
+    doc: 'Load the app once in the master before starting workers, to fail fast on a broken app.',
+    notes:
+      'Node has no copy-on-write fork, so unlike Gunicorn this shares no memory with workers: it only checks the app loads before any worker starts.',
+  }),
+  pid: setting({
+    type: optionalText('FILE'),
+    default: null,
+    flags: ['-p', '--pid'],
+    section: 'Config',
+    doc: "Write the master's pid to this file; removed on exit.",
+  }),
+  bind: setting({
+    type: list(bindAddr, { splitOn: null }),
+    default: ['127.0.0.1:8000'],
+    flags: ['-b', '--bind'],
+    env: ['HOST', 'PORT'],
+    section: 'Server socket',
+    doc: 'Address to listen on (repeatable): `HOST:PORT`, `[IPv6]:PORT`, `unix:PATH`.',
+    notes:
+      'The conventions `PORT` and `HOST` are read too: `PORT` alone binds `0.0.0.0:$PORT` (as Gunicorn and most platforms do), `HOST` alone binds `$HOST:8000`, both bind `$HOST:$PORT`. `CORRAL_BIND` (comma-separated) wins over them. Port 0 picks a free port; the log says which.',
+  }),
+  backlog: setting({
+    type: integer(1, 65535),
+    default: 2048,
+    flags: ['--backlog'],
+    section: 'Server socket',
+    doc: 'Maximum number of pending connections in the kernel queue.',
+  }),
+  dispatch: setting({
+    type: dispatchType,
+    default: 'least-conn',
+    flags: ['--dispatch'],
+    section: 'Server socket',
+    doc: 'How connections reach workers: least-conn (master hands each to the least busy worker), shared (workers accept on one socket), reuseport (one SO_REUSEPORT socket per worker).',
+    notes:
+      'See docs/architecture.md for the measurements behind the default. `reuseport` applies to TCP binds only (Linux); unix sockets are always shared.',
+  }),
+  keepAlive: setting({
+    type: seconds(0),
+    default: 5,
+    flags: ['--keep-alive'],
+    section: 'Server socket',
+    doc: 'Seconds an idle keep-alive connection is held open; 0 disables keep-alive.',
+  }),
+  workers: setting({
+    type: workersType,
+    default: 'auto',
+    flags: ['-w', '--workers'],
+    env: ['WEB_CONCURRENCY'],
+    section: 'Worker processes',
+    doc: 'Number of worker processes, or auto (one per usable CPU); 0 serves from the master alone.',
+    defaultText: 'auto',
+  }),
+  single: setting({
+    type: boolean(),
+    default: false,
+    flags: ['--single'],
+    section: 'Worker processes',
+    doc: 'Serve the app in the master process with no workers (same as `-w 0`).',
+  }),
+  workerClass: setting({
+    type: workerClassType,
+    default: 'async',
+    flags: ['-k', '--worker-class'],
+    section: 'Worker processes',
+    doc: "Worker type: async (each worker serves many requests at once on Node's event loop).",
+    notes: "Gunicorn's gevent, eventlet, uvicorn and asgi are accepted as aliases of async.",
+  }),
+  timeout: setting({
+    type: seconds(0),
+    default: 30,
+    flags: ['-t', '--timeout'],
+    section: 'Worker processes',
+    doc: 'A worker silent this many seconds (its event loop is blocked) is killed and replaced; 0 = off.',
+  }),
+  gracefulTimeout: setting({
+    type: seconds(0),
+    default: 30,
+    flags: ['--graceful-timeout'],
+    section: 'Worker processes',
+    doc: 'On graceful stop or recycle, seconds to let in-flight requests finish before a worker is killed.',
+  }),
+  maxRequests: setting({
+    type: integer(0),
+    default: 0,
+    flags: ['--max-requests'],
+    section: 'Worker processes',
+    doc: 'Recycle a worker after it has served this many requests; 0 = never.',
+  }),
+  maxRequestsJitter: setting({
+    type: integer(0),
+    default: 0,
+    flags: ['--max-requests-jitter'],
+    section: 'Worker processes',
+    doc: "Add random(0..N) to each worker's max-requests, so workers do not all recycle at once.",
+  }),
+  accessLogfile: setting({
+    type: optionalText('FILE'),
+    default: null,
+    flags: ['--access-logfile'],
+    section: 'Logging',
+    doc: 'Write an access log line per request to this file; `-` = stdout. Off by default.',
+  }),
+  accessLogformat: setting({
+    type: text('FORMAT'),
+    default: GUNICORN_ACCESS_FORMAT,
+    flags: ['--access-logformat'],
+    section: 'Logging',
+    doc: "Access log format in Gunicorn's atoms, e.g. `%(h)s %(r)s %(s)s %(M)s`.",
+    notes:
+      'Atoms: h remote address, l `-`, u user (basic auth), t time, r request line, m method, U path, q query, H protocol, s status, B/b response length (b: `-` for 0), f referer, a user agent, T seconds, M milliseconds, D microseconds, L decimal seconds, p pid, `{name}i` request header, `{name}o` response header.',
+  }),
+  errorLogfile: setting({
+    type: text('FILE'),
+    default: '-',
+    flags: ['--error-logfile', '--log-file'],
+    section: 'Logging',
+    doc: 'Write the error log to this file; `-` = stderr.',
+  }),
+  logLevel: setting({
+    type: logLevelType,
+    default: 'info',
+    flags: ['--log-level'],
+    section: 'Logging',
+    doc: 'Lowest level written to the error log.',
+  }),
+} as const;
+
+export type Settings = typeof settings;
+export type SettingName = keyof Settings;
+type ValueOf<S> = S extends Setting<infer T> ? T : never;
+/** The resolved configuration: one typed value per setting. */
+export type Config = { readonly [K in SettingName]: ValueOf<Settings[K]> };
+
+export const SETTING_NAMES = Object.keys(settings) as SettingName[];
+
+/** `maxRequestsJitter` → `MAX_REQUESTS_JITTER` (used for `CORRAL_*`). */
+export function envName(name: string): string {
+  return `CORRAL_${name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+}
+
+export function envNames(name: SettingName): string[] {
+  return [envName(name), ...(settings[name].env ?? [])];
+}

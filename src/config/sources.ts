@@ -1,0 +1,23 @@
+/** Where a resolved value came from, for `corral config` and error messages. */
+export type SourceKind = 'default' | 'profile' | 'file' | 'env' | 'cli';
+
+export interface Source {
+  readonly kind: SourceKind;
+  /** The flag, variable or file that set it (`--workers`, `WEB_CONCURRENCY`, `corral.config.ts`). */
+  readonly origin?: string;
+}
+
+export function describeSource(s: Source): string {
+  switch (s.kind) {
+    case 'default':
+      return 'default';
+    case 'cli':
+      return `command line ${s.origin}`;
+    case 'env':
+      return `environment ${s.origin}`;
+    case 'file':
+      return `config file ${s.origin}`;
+    case 'profile':
+      return `profile ${s.origin}`;
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * Value types for settings: each one turns raw input (a CLI/env string, or a value from a
+ * config file) into a typed value, or throws a `ValueError` saying what is allowed.
+ */
+
+export class ValueError extends Error {
+  readonly allowed: string;
+  constructor(allowed: string) {
+    super(allowed);
+    this.allowed = allowed;
+  }
+}
+
+export interface ValueType<T> {
+  /** What is allowed, in words: shown in errors, --help and docs. */
+  readonly describe: string;
+  /** Metavar for --help. */
+  readonly meta: string;
+  /** True when the flag takes no argument (`--preload`), or `--no-x` negation is allowed. */
+  readonly boolean?: boolean;
+  /** True when a flag may repeat and each occurrence adds an item. */
+  readonly repeatable?: boolean;
+  parse(raw: unknown): T;
+}
+
+function reject(allowed: string): never {
+  throw new ValueError(allowed);
+}
+
+export function integer(min = 0, max = Number.MAX_SAFE_INTEGER): ValueType<number> {
+  const describe =
+    max === Number.MAX_SAFE_INTEGER ? `an integer ≥ ${min}` : `an integer from ${min} to ${max}`;
+  return {
+    describe,
+    meta: 'INT',
+    parse(raw) {
+      const n = typeof raw === 'number' ? raw : typeof raw === 'string' ? Number(raw.trim()) : NaN;
+      if (typeof raw === 'string' && !/^[+-]?\d+$/.test(raw.trim())) reject(describe);
+      if (!Number.isInteger(n) || n < min || n > max) reject(describe);
+      return n;
+    },
+  };
+}
+
+/** Seconds, fractional allowed. */
+export function seconds(min = 0): ValueType<number> {
+  const describe = `a number of seconds ≥ ${min}`;
+  return {
+    describe,
+    meta: 'SECONDS',
+    parse(raw) {
+      const n =
+        typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() ? Number(raw) : NaN;
+      if (!Number.isFinite(n) || n < min) reject(describe);
+      return n;
+    },
+  };
+}
+
+const TRUE = new Set(['1', 'true', 'yes', 'on']);
+const FALSE = new Set(['0', 'false', 'no', 'off']);
+
+export function boolean(): ValueType<boolean> {
+  const describe = 'true or false (also 1/0, yes/no, on/off)';
+  return {
+    describe,
+    meta: '',
+    boolean: true,
+    parse(raw) {
+      if (typeof raw === 'boolean') return raw;
+      const s = String(raw).trim().toLowerCase();
+      if (TRUE.has(s)) return true;
+      if (FALSE.has(s)) return false;
+      return reject(describe);
+    },
+  };
+}
+
+export function text(meta = 'STRING'): ValueType<string> {
+  return {
+    describe: 'a non-empty string',
+    meta,
+    parse(raw) {
+      if (typeof raw !== 'string' || raw.length === 0) reject('a non-empty string');
+      return raw;
+    },
+  };
+}
+
+/** A string or null (unset). */
+export function optionalText(meta = 'STRING'): ValueType<string | null> {
+  return {
+    describe: 'a non-empty string',
+    meta,
+    parse(raw) {
+      if (raw === null) return null;
+      if (typeof raw !== 'string' || raw.length === 0) reject('a non-empty string');
+      return raw;
+    },
+  };
+}
+
+export function oneOf<const T extends string>(
+  choices: readonly T[],
+  aliases: Readonly<Record<string, T>> = {},
+): ValueType<T> {
+  const names = [...choices, ...Object.keys(aliases)];
+  const describe = `one of ${names.join(', ')}`;
+  return {
+    describe,
+    meta: choices.join('|'),
+    parse(raw) {
+      const s = typeof raw === 'string' ? raw.trim().toLowerCase() : '';
+      if ((choices as readonly string[]).includes(s)) return s as T;
+      const alias = aliases[s];
+      if (alias) return alias;
+      return reject(describe);
+    },
+  };
+}
+
+/**
+ * A list of strings. From a string (CLI/env) it splits on commas unless `splitOn` is null;
+ * repeated flags add items. From a file it takes an array of strings (or one string).
+ */
+export function list(
+  item: ValueType<string>,
+  { splitOn = ',' as string | null, meta = item.meta } = {},
+): ValueType<string[]> {
+  const describe = `a list of ${item.describe.replace(/^an? /, '')}s`;
+  return {
+    describe,
+    meta,
+    repeatable: true,
+    parse(raw) {
+      const items = Array.isArray(raw)
+        ? raw
+        : typeof raw === 'string'
+          ? splitOn === null
+            ? [raw]
+            : raw.split(splitOn).map((s) => s.trim())
+          : reject(describe);
+      return items.filter((s) => s !== '').map((s) => item.parse(s));
+    },
+  };
+}
+
+/** A value checked by a predicate after parsing by `base`. */
+export function refine<T>(
+  base: ValueType<T>,
+  describe: string,
+  check: (value: T) => boolean,
+): ValueType<T> {
+  return {
+    ...base,
+    describe,
+    parse(raw) {
+      const v = base.parse(raw);
+      if (!check(v)) reject(describe);
+      return v;
+    },
+  };
+}

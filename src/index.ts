@@ -1,0 +1,15 @@
+/** Public API: `defineConfig` for corral.config.ts, and the types it checks against. */
+import type { Config } from './config/settings.ts';
+import type { Hooks } from './hooks.ts';
+
+export type { FetchHandler } from './app/fetch.ts';
+export type { Config, DispatchMode, LogLevel } from './config/settings.ts';
+export type { Hooks, ServerInfo, WorkerExitInfo, WorkerInfo } from './hooks.ts';
+
+/** A config file's contents: any settings (by name) plus hooks. */
+export type UserConfig = Partial<{ -readonly [K in keyof Config]: Config[K] }> & Hooks;
+
+/** Identity function that gives a config file types and completion. */
+export function defineConfig(config: UserConfig): UserConfig {
+  return config;
+}

@@ -1,0 +1,88 @@
+/**
+ * Typed messages between master and workers (a discriminated union on `t`), and the one pair
+ * of helpers that sends and dispatches them.
+ */
+import type { ChildProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
+import type { Config } from './config/settings.ts';
+
+/** How a worker gets connections for one bind. */
+export type ListenPlan =
+  /** The master accepts and hands sockets over (`conn` messages). */
+  | { readonly kind: 'handoff' }
+  /** Accept on an inherited listening socket at this fd (shared). */
+  | { readonly kind: 'fd'; readonly fd: number }
+  /** Bind an own SO_REUSEPORT socket. */
+  | { readonly kind: 'reuseport'; readonly host: string; readonly port: number };
+
+export type ToWorker =
+  | {
+      readonly t: 'boot';
+      readonly id: number;
+      readonly config: Config;
+      readonly configFile: string | null;
+      readonly listen: readonly ListenPlan[];
+      readonly maxRequests: number;
+    }
+  /** A connection for bind number `bind` (the socket travels as the handle). */
+  | { readonly t: 'conn'; readonly bind: number }
+  /** Stop taking connections, finish in-flight requests, exit. */
+  | { readonly t: 'drain' };
+
+export interface WorkerStats {
+  readonly requests: number;
+  readonly inFlight: number;
+  readonly rssBytes: number;
+}
+
+export type FromWorker =
+  | { readonly t: 'ready'; readonly bootMs: number }
+  | ({ readonly t: 'beat' } & WorkerStats)
+  /** `n` handed-off connections have closed since the last report. */
+  | { readonly t: 'closed'; readonly n: number }
+  /** The worker wants to be replaced (it reached max-requests). */
+  | { readonly t: 'retire'; readonly reason: 'max-requests' }
+  | { readonly t: 'boot-failed'; readonly message: string; readonly code: number };
+
+type Handlers<M extends { t: string }, H> = {
+  [K in M['t']]?: (msg: Extract<M, { t: K }>, handle: H) => void;
+};
+
+function isMessage(m: unknown): m is { t: string } {
+  return typeof m === 'object' && m !== null && typeof (m as { t?: unknown }).t === 'string';
+}
+
+/** Master side: send to a worker. Returns false when the channel is gone. */
+export function sendToWorker(child: ChildProcess, msg: ToWorker, handle?: Socket): boolean {
+  if (!child.connected) return false;
+  try {
+    return handle ? child.send(msg, handle) : child.send(msg);
+  } catch {
+    return false;
+  }
+}
+
+export function onWorkerMessage(
+  child: ChildProcess,
+  handlers: Handlers<FromWorker, undefined>,
+): void {
+  child.on('message', (m: unknown) => {
+    if (!isMessage(m)) return;
+    (handlers as Record<string, ((m: unknown, h: undefined) => void) | undefined>)[m.t]?.(
+      m,
+      undefined,
+    );
+  });
+}
+
+/** Worker side: send to the master. */
+export function sendToMaster(msg: FromWorker): void {
+  if (process.connected) process.send?.(msg);
+}
+
+export function onMasterMessage(handlers: Handlers<ToWorker, Socket | undefined>): void {
+  process.on('message', (m: unknown, handle: unknown) => {
+    if (!isMessage(m)) return;
+    (handlers as Record<string, ((m: unknown, h: unknown) => void) | undefined>)[m.t]?.(m, handle);
+  });
+}

@@ -1,0 +1,70 @@
+/**
+ * least-conn dispatch: the master accepts each connection (paused, unread) and hands it to the
+ * ready worker with the fewest open connections, ties in turn. Connections that arrive while no
+ * worker is ready wait here, unread, instead of being refused.
+ */
+import type { Socket } from 'node:net';
+import { sendToWorker } from '../ipc.ts';
+import type { Listener } from './listeners.ts';
+import type { WorkerHandle } from './worker-handle.ts';
+
+export class Dispatcher {
+  readonly #ready: () => readonly WorkerHandle[];
+  readonly #pending: { socket: Socket; bind: number }[] = [];
+  #turn = 0;
+
+  constructor(ready: () => readonly WorkerHandle[]) {
+    this.#ready = ready;
+  }
+
+  attach(listeners: readonly Listener[]): void {
+    listeners.forEach((l, bind) => {
+      l.server?.on('connection', (socket: Socket) => this.#dispatch(socket, bind));
+    });
+  }
+
+  #pick(): WorkerHandle | null {
+    const ready = this.#ready();
+    const n = ready.length;
+    if (n === 0) return null;
+    this.#turn = (this.#turn + 1) % n;
+    let best: WorkerHandle | null = null;
+    for (let i = 0; i < n; i++) {
+      const w = ready[(this.#turn + i) % n] as WorkerHandle;
+      if (!best || w.conns < best.conns) best = w;
+    }
+    return best;
+  }
+
+  #dispatch(socket: Socket, bind: number): void {
+    const worker = this.#pick();
+    if (!worker) {
+      this.#pending.push({ socket, bind });
+      socket.once('close', () => {
+        const i = this.#pending.findIndex((p) => p.socket === socket);
+        if (i >= 0) this.#pending.splice(i, 1);
+      });
+      return;
+    }
+    worker.conns++;
+    if (!sendToWorker(worker.child, { t: 'conn', bind }, socket)) {
+      worker.conns--;
+      this.#pending.push({ socket, bind });
+    }
+  }
+
+  /** Hand out connections that waited for a ready worker. */
+  flush(): void {
+    while (this.#pending.length && this.#ready().length) {
+      const p = this.#pending.shift();
+      if (p && !p.socket.destroyed) this.#dispatch(p.socket, p.bind);
+    }
+  }
+
+  /** On stop: connections never handed out are closed. */
+  dropPending(): number {
+    const n = this.#pending.length;
+    for (const p of this.#pending.splice(0)) p.socket.destroy();
+    return n;
+  }
+}

@@ -1,0 +1,187 @@
+/**
+ * Binds: parse `host:port` / `[v6]:port` / `unix:path`, bind in the master, and say how each
+ * worker gets its connections. The master owns every listening socket so that sockets outlive
+ * workers (respawns and reloads never close the port).
+ */
+import { lookup } from 'node:dns/promises';
+import { existsSync, lstatSync, unlinkSync } from 'node:fs';
+import * as net from 'node:net';
+import { connect, createServer, isIP, type Server } from 'node:net';
+import { getSystemErrorName } from 'node:util';
+import type { DispatchMode } from '../config/settings.ts';
+import { CorralError, UsageError } from '../errors.ts';
+
+export type Address =
+  | { readonly kind: 'tcp'; readonly host: string; readonly port: number; readonly spec: string }
+  | { readonly kind: 'unix'; readonly path: string; readonly spec: string };
+
+export function parseBind(spec: string): Address {
+  if (spec.startsWith('unix:')) {
+    const path = spec.slice(5);
+    if (!path)
+      throw new UsageError(`corral: invalid bind ${JSON.stringify(spec)}: unix: needs a path`);
+    return { kind: 'unix', path, spec };
+  }
+  const m = /^(?:\[(?<v6>[^\]]+)\]|(?<host>[^:]*))(?::(?<port>\d+))?$/.exec(spec);
+  const port = Number(m?.groups?.port ?? 8000);
+  const host = m?.groups?.v6 ?? m?.groups?.host ?? '';
+  if (!m || port > 65535 || (m.groups?.v6 && isIP(m.groups.v6) !== 6)) {
+    throw new UsageError(
+      `corral: invalid bind ${JSON.stringify(spec)}; allowed: HOST:PORT, [IPv6]:PORT or unix:PATH`,
+    );
+  }
+  return { kind: 'tcp', host: host || '0.0.0.0', port, spec };
+}
+
+/** One bound address as the master holds it. */
+export interface Listener {
+  readonly address: Address;
+  /** The listening socket's fd, passed to workers in `shared` mode. */
+  readonly fd: number;
+  /** Human form with the real port: `http://127.0.0.1:8000`, `unix:/run/app.sock`. */
+  readonly url: string;
+  /** In `least-conn` (and single) mode: a server accepting paused sockets in the master. */
+  readonly server: Server | null;
+  close(): void;
+}
+
+const WHY: Record<string, string> = {
+  EADDRINUSE: 'address already in use (another process is listening there)',
+  EACCES: 'permission denied (ports below 1024 need privileges)',
+  EADDRNOTAVAIL: 'address not available on this machine',
+};
+
+function bindError(spec: string, code: string): CorralError {
+  return new CorralError(`corral: cannot bind ${spec}: ${WHY[code] ?? code}`);
+}
+
+type RawHandle = { fd: number; close(): void; getsockname?(out: object): number };
+type CreateHandle = (
+  address: string | null,
+  port: number,
+  addressType: number,
+  fd?: number,
+  flags?: number,
+) => RawHandle | number;
+
+/**
+ * Bind without listening, so the master never accepts in `shared` mode: workers call listen()
+ * on the inherited fd. This is the call node:cluster's own shared-socket mode makes.
+ */
+function createHandle(): CreateHandle {
+  const fn = (net as unknown as { _createServerHandle?: CreateHandle })._createServerHandle;
+  if (!fn) throw new CorralError('corral: --dispatch shared needs net._createServerHandle');
+  return fn;
+}
+
+/** A unix socket file left by a dead process is removed; one in use is an error. */
+async function clearStaleSocket(path: string): Promise<void> {
+  if (!existsSync(path)) return;
+  if (!lstatSync(path).isSocket()) {
+    throw new CorralError(`corral: cannot bind unix:${path}: a file that is not a socket is there`);
+  }
+  const inUse = await new Promise<boolean>((done) => {
+    const s = connect(path, () => {
+      s.destroy();
+      done(true);
+    });
+    s.on('error', () => done(false));
+  });
+  if (inUse) throw bindError(`unix:${path}`, 'EADDRINUSE');
+  unlinkSync(path);
+}
+
+async function resolveHost(host: string): Promise<{ ip: string; family: 4 | 6 }> {
+  const kind = isIP(host);
+  if (kind) return { ip: host, family: kind as 4 | 6 };
+  try {
+    const r = await lookup(host);
+    return { ip: r.address, family: r.family as 4 | 6 };
+  } catch {
+    throw new CorralError(`corral: cannot bind ${host}: host name does not resolve`);
+  }
+}
+
+function urlOf(a: Address, ip: string, port: number): string {
+  if (a.kind === 'unix') return `unix:${a.path}`;
+  return `http://${ip.includes(':') ? `[${ip}]` : ip}:${port}`;
+}
+
+/** Bind one address. `accept`: the master accepts (least-conn, single); else bind only. */
+export async function bindAddress(a: Address, backlog: number, accept: boolean): Promise<Listener> {
+  if (a.kind === 'unix') await clearStaleSocket(a.path);
+  const target =
+    a.kind === 'unix' ? { path: a.path } : { ...(await resolveHost(a.host)), port: a.port };
+  if (accept) {
+    const server = createServer({ pauseOnConnect: true });
+    await new Promise<void>((done, fail) => {
+      server.once('error', (err: NodeJS.ErrnoException) => fail(bindError(a.spec, err.code ?? '')));
+      const opts =
+        'path' in target
+          ? { path: target.path, backlog }
+          : { host: target.ip, port: target.port, backlog, ipv6Only: false };
+      server.listen(opts, () => done());
+    });
+    const info = server.address();
+    const port = typeof info === 'object' && info ? info.port : 0;
+    const fd = (server as unknown as { _handle: { fd: number } })._handle.fd;
+    return {
+      address: a,
+      fd,
+      url: urlOf(a, 'ip' in target ? target.ip : '', port),
+      server,
+      close: () => server.close(),
+    };
+  }
+  const handle =
+    'path' in target
+      ? createHandle()(target.path ?? null, -1, -1)
+      : createHandle()(target.ip, target.port, target.family);
+  if (typeof handle === 'number') throw bindError(a.spec, getSystemErrorName(handle));
+  const out: { port?: number } = {};
+  handle.getsockname?.(out);
+  return {
+    address: a,
+    fd: handle.fd,
+    url: urlOf(a, 'ip' in target ? target.ip : '', out.port ?? 0),
+    server: null,
+    close: () => handle.close(),
+  };
+}
+
+/**
+ * reuseport: each worker binds its own SO_REUSEPORT socket, so the master holds nothing; it
+ * only checks now that the address is free, to fail with one line instead of in every worker.
+ */
+async function probeReusePort(a: Address & { kind: 'tcp' }, backlog: number): Promise<Listener> {
+  if (a.port === 0) {
+    throw new UsageError(`corral: bind ${a.spec}: --dispatch reuseport needs a fixed port`);
+  }
+  const probe = await bindAddress(a, backlog, true);
+  const url = probe.url;
+  await new Promise((done) => probe.server?.close(done));
+  return { address: a, fd: -1, url, server: null, close: () => {} };
+}
+
+export async function bindAll(
+  specs: readonly string[],
+  backlog: number,
+  mode: DispatchMode | 'single',
+): Promise<Listener[]> {
+  const addresses = specs.map(parseBind);
+  const bound: Listener[] = [];
+  try {
+    for (const a of addresses) {
+      const accept = mode === 'least-conn' || mode === 'single';
+      bound.push(
+        mode === 'reuseport' && a.kind === 'tcp'
+          ? await probeReusePort(a, backlog)
+          : await bindAddress(a, backlog, accept),
+      );
+    }
+  } catch (err) {
+    for (const l of bound) l.close();
+    throw err;
+  }
+  return bound;
+}

@@ -1,0 +1,50 @@
+/** Single-process mode (`-w 0` / `--single`): the master serves the app itself. */
+import { loadApp } from '../app/load.ts';
+import type { Resolved } from '../config/resolve.ts';
+import { EXIT } from '../errors.ts';
+import { runHook, type ServerInfo } from '../hooks.ts';
+import type { Logger } from '../log/logger.ts';
+import { buildAppServer } from '../worker/serve.ts';
+import type { Listener } from './listeners.ts';
+import { trapSignals } from './signals.ts';
+
+export async function runSingle(
+  r: Resolved,
+  listeners: readonly Listener[],
+  log: Logger,
+): Promise<number> {
+  const app = await loadApp(r.config.app ?? '', process.cwd());
+  const server = buildAppServer(r.config, app.listener, log);
+  for (const l of listeners) l.server?.on('connection', (s) => server.adopt(s));
+  const info: ServerInfo = { pid: process.pid, workers: 0, binds: listeners.map((l) => l.url) };
+  await runHook(r.hooks, 'postWorkerInit', log, { pid: process.pid, id: 0 });
+  log.info(`ready: serving ${app.description} from the master (single-process mode)`);
+  await runHook(r.hooks, 'whenReady', log, info);
+  return new Promise((done) => {
+    let stopping = false;
+    const untrap = trapSignals((action, sig) => {
+      log.info(`received ${sig}`);
+      if (action === 'stop' && !stopping) {
+        stopping = true;
+        for (const l of listeners) l.server?.close();
+        const grace = setTimeout(() => {
+          log.warning(`${server.inFlight} request(s) still in flight at the graceful timeout`);
+          finish();
+        }, r.config.gracefulTimeout * 1000);
+        server.drain().then(() => {
+          clearTimeout(grace);
+          finish();
+        });
+      } else if (action === 'quick-stop') {
+        finish();
+      } else if (action !== 'stop') {
+        log.info(`${sig} has no effect in single-process mode`);
+      }
+    });
+    const finish = () => {
+      untrap();
+      for (const l of listeners) l.close();
+      void runHook(r.hooks, 'onExit', log, info).then(() => done(EXIT.OK));
+    };
+  });
+}

@@ -1,0 +1,48 @@
+/** Start one worker process: the same Node, the app's env and cwd, inherited sockets. */
+import { fork } from 'node:child_process';
+import type { Config } from '../config/settings.ts';
+import type { ListenPlan } from '../ipc.ts';
+import type { Listener } from './listeners.ts';
+
+const entry = new URL(
+  `../worker/main${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`,
+  import.meta.url,
+);
+
+/** Extra environment from `-e KEY=VALUE`. */
+export function envPairs(config: Pick<Config, 'env'>): Record<string, string> {
+  return Object.fromEntries(
+    config.env.map((kv) => {
+      const i = kv.indexOf('=');
+      return [kv.slice(0, i), kv.slice(i + 1)];
+    }),
+  );
+}
+
+/** fd numbers listening sockets get in the child: after stdin/out/err and the IPC channel. */
+const FIRST_FD = 4;
+
+/**
+ * How each bind reaches this worker. shared: the socket is inherited at fd 4+i. reuseport:
+ * the worker binds its own TCP socket. least-conn: the master hands connections over.
+ */
+export function listenPlans(config: Config, listeners: readonly Listener[]): ListenPlan[] {
+  return listeners.map((l, i): ListenPlan => {
+    if (config.dispatch === 'least-conn') return { kind: 'handoff' };
+    if (config.dispatch === 'reuseport' && l.address.kind === 'tcp') {
+      return { kind: 'reuseport', host: l.address.host, port: l.address.port };
+    }
+    return { kind: 'fd', fd: FIRST_FD + i };
+  });
+}
+
+export function spawnWorker(config: Config, listeners: readonly Listener[]) {
+  const inherit = config.dispatch === 'least-conn' ? [] : listeners.map((l) => l.fd);
+  return fork(entry, [], {
+    execArgv: [...config.nodeArgs],
+    env: { ...process.env, ...envPairs(config) },
+    cwd: process.cwd(),
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc', ...inherit],
+    serialization: 'json',
+  });
+}

@@ -1,0 +1,59 @@
+/**
+ * One worker as the master sees it: its process, state, last heartbeat and stats, and the
+ * TERM→KILL escalation. The child-side counterpart is worker/main.ts.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { sendToWorker, type WorkerStats } from '../ipc.ts';
+
+export type WorkerState = 'booting' | 'ready' | 'draining' | 'exited';
+
+export class WorkerHandle {
+  /** Increasing number, Gunicorn's "age": `worker 7` is the seventh started. */
+  readonly id: number;
+  readonly child: ChildProcess;
+  readonly pid: number;
+  readonly startedAt = Date.now();
+  state: WorkerState = 'booting';
+  lastBeat = Date.now();
+  /** Connections handed to it and not yet reported closed (least-conn dispatch). */
+  conns = 0;
+  stats: WorkerStats = { requests: 0, inFlight: 0, rssBytes: 0 };
+  /** Wants replacing (max-requests, reload); keeps serving until its replacement is ready. */
+  retiring = false;
+  /** When to SIGKILL: set on drain (graceful timeout) and on timeout abort. */
+  killAt: number | null = null;
+  /** Set when the worker reported it could not boot. */
+  bootFailure: { message: string; code: number } | null = null;
+
+  constructor(id: number, child: ChildProcess) {
+    this.id = id;
+    this.child = child;
+    this.pid = child.pid ?? 0;
+  }
+
+  get name(): string {
+    return `worker ${this.id} (pid ${this.pid})`;
+  }
+
+  /** Serving or about to: counts toward the target number of workers. */
+  get active(): boolean {
+    return (this.state === 'booting' || this.state === 'ready') && !this.retiring;
+  }
+
+  /** Ask it to finish in-flight requests and exit; killed after `graceMs`. */
+  drain(graceMs: number): void {
+    if (this.state === 'draining' || this.state === 'exited') return;
+    this.state = 'draining';
+    this.killAt = Date.now() + graceMs;
+    if (!sendToWorker(this.child, { t: 'drain' })) this.signal('SIGTERM');
+  }
+
+  signal(sig: NodeJS.Signals): void {
+    if (this.state === 'exited') return;
+    try {
+      this.child.kill(sig);
+    } catch {
+      // Already gone; the exit event will tell.
+    }
+  }
+}

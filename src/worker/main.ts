@@ -1,0 +1,154 @@
+/**
+ * Worker process entry: wait for the master's boot message, load the app, serve, beat, and
+ * drain on request. A worker whose master goes away drains and exits (no orphans).
+ */
+import type { Socket } from 'node:net';
+import { loadApp } from '../app/load.ts';
+import { loadConfigFile } from '../config/file.ts';
+import type { Config } from '../config/settings.ts';
+import { EXIT } from '../errors.ts';
+import { HOOK_NAMES, type Hooks, runHook } from '../hooks.ts';
+import { onMasterMessage, sendToMaster, type ToWorker } from '../ipc.ts';
+import { Logger } from '../log/logger.ts';
+import { buildAppServer } from './serve.ts';
+import type { AppServer } from './server.ts';
+
+type Boot = Extract<ToWorker, { t: 'boot' }>;
+
+async function workerHooks(file: string | null): Promise<Hooks> {
+  if (!file) return {};
+  const { values } = await loadConfigFile(file);
+  return Object.fromEntries(
+    HOOK_NAMES.filter((h) => typeof values[h] === 'function').map((h) => [h, values[h]]),
+  );
+}
+
+/** Heartbeat interval: often enough that a timeout of T is noticed within ~T. */
+function beatInterval(config: Config): number {
+  return config.timeout > 0 ? Math.min(1000, Math.max(100, (config.timeout * 1000) / 4)) : 1000;
+}
+
+async function boot(msg: Boot, state: { server: AppServer | null; log: Logger | null }) {
+  const started = performance.now();
+  const { config, id } = msg;
+  const log = new Logger({
+    level: config.logLevel,
+    file: config.errorLogfile,
+    role: `worker ${id}`,
+  });
+  state.log = log;
+  process.title = `corral: worker ${id} [${config.app}]`;
+  let app: Awaited<ReturnType<typeof loadApp>>;
+  let hooks: Hooks;
+  try {
+    hooks = await workerHooks(msg.configFile);
+    app = await loadApp(config.app ?? '', process.cwd());
+  } catch (err) {
+    const code = (err as { exitCode?: number }).exitCode ?? EXIT.APP_LOAD;
+    sendToMaster({ t: 'boot-failed', message: (err as Error).message, code });
+    process.exitCode = code;
+    process.disconnect?.();
+    return;
+  }
+  let retired = false;
+  const server = buildAppServer(config, app.listener, log, {
+    onRequestDone: (n) => {
+      if (!retired && msg.maxRequests > 0 && n >= msg.maxRequests) {
+        retired = true;
+        log.info(`served ${n} requests (max-requests ${msg.maxRequests}): asking to be replaced`);
+        sendToMaster({ t: 'retire', reason: 'max-requests' });
+      }
+    },
+    onHandoffClosed: batchClosed(),
+  });
+  state.server = server;
+  try {
+    for (const plan of msg.listen) await server.listen(plan, config.backlog);
+  } catch (err) {
+    sendToMaster({
+      t: 'boot-failed',
+      message: `corral: worker could not listen: ${(err as Error).message}`,
+      code: EXIT.WORKER_BOOT,
+    });
+    process.exit(EXIT.WORKER_BOOT);
+  }
+  await runHook(hooks, 'postWorkerInit', log, { pid: process.pid, id });
+  const beat = setInterval(() => {
+    sendToMaster({
+      t: 'beat',
+      requests: server.requests,
+      inFlight: server.inFlight,
+      rssBytes: process.memoryUsage.rss(),
+    });
+  }, beatInterval(config));
+  beat.unref();
+  sendToMaster({ t: 'ready', bootMs: Math.round(performance.now() - started) });
+  log.debug(`booted ${app.description} in ${Math.round(performance.now() - started)} ms`);
+}
+
+/** Report closed handed-off connections, coalescing a burst into one message. */
+function batchClosed(): () => void {
+  let n = 0;
+  const flush = () => {
+    sendToMaster({ t: 'closed', n });
+    n = 0;
+  };
+  return () => {
+    if (n++ === 0) setImmediate(flush);
+  };
+}
+
+function main(): void {
+  const state: { server: AppServer | null; log: Logger | null } = { server: null, log: null };
+  const pendingConns: Socket[] = [];
+  const drainAndExit = (why: string) => {
+    state.log?.debug(`draining: ${why}`);
+    if (!state.server) process.exit(0);
+    state.server.drain().then(() => process.exit(0));
+  };
+  onMasterMessage({
+    boot: (msg) => {
+      boot(msg, state).then(
+        () => {
+          for (const s of pendingConns.splice(0)) state.server?.adopt(s);
+        },
+        (err) => {
+          sendToMaster({
+            t: 'boot-failed',
+            message: String(err?.stack ?? err),
+            code: EXIT.WORKER_BOOT,
+          });
+          process.exit(EXIT.WORKER_BOOT);
+        },
+      );
+    },
+    conn: (_msg, socket) => {
+      if (!socket) return;
+      if (state.server) state.server.adopt(socket);
+      else pendingConns.push(socket);
+    },
+    drain: () => drainAndExit('asked by master'),
+  });
+  // The master is gone: finish what we have and leave; never linger as an orphan.
+  process.on('disconnect', () => {
+    drainAndExit('master went away');
+    setTimeout(() => process.exit(0), 5000).unref();
+  });
+  process.on('SIGTERM', () => drainAndExit('SIGTERM'));
+  // Quick stop. Ctrl+C reaches the whole process group; the master coordinates the rest.
+  process.on('SIGINT', () => process.exit(0));
+  process.on('SIGQUIT', () => process.exit(0));
+  // A terminal hangup is the master's business (reload), not the worker's.
+  process.on('SIGHUP', () => {});
+  process.on('uncaughtException', (err) => {
+    state.log?.critical(`uncaught exception, worker exits: ${err.stack ?? err}`);
+    process.exit(1);
+  });
+  process.on('unhandledRejection', (err) => {
+    state.log?.error(
+      `unhandled promise rejection (worker keeps serving): ${(err as Error)?.stack ?? err}`,
+    );
+  });
+}
+
+main();
