@@ -13,6 +13,7 @@ import {
   refine,
   seconds,
   text,
+  ValueError,
   type ValueType,
 } from './values.ts';
 
@@ -41,11 +42,15 @@ function setting<T>(s: Omit<Setting<T>, 'default'> & { readonly default: NoInfer
 /** `auto` (size for this machine) or a fixed count; 0 = single-process mode. */
 export type WorkersValue = number | 'auto';
 const workersType: ValueType<WorkersValue> = {
-  describe: 'an integer ≥ 0 (0 = single process) or auto',
+  describe: 'an integer from 0 (single process) to 4096, or auto',
   meta: 'INT|auto',
   parse(raw) {
     if (typeof raw === 'string' && raw.trim().toLowerCase() === 'auto') return 'auto';
-    return integer(0, 4096).parse(raw);
+    try {
+      return integer(0, 4096).parse(raw);
+    } catch {
+      throw new ValueError(workersType.describe);
+    }
   },
 };
 

@@ -35,9 +35,22 @@ function user(req: IncomingMessage): string {
   return decoded.slice(0, decoded.indexOf(':')) || '-';
 }
 
+/**
+ * A response header, also when the app passed headers straight to writeHead() (then only
+ * node:http's raw header block has them).
+ */
+function responseHeader(res: ServerResponse, name: string): string | undefined {
+  const v = res.getHeader(name);
+  if (v !== undefined) return Array.isArray(v) ? v.join(', ') : String(v);
+  const raw = (res as ServerResponse & { _header?: string | null })._header;
+  if (!raw) return undefined;
+  const m = new RegExp(`\\r\\n${name}:[ \\t]*([^\\r]*)`, 'i').exec(raw);
+  return m?.[1];
+}
+
 function length(res: ServerResponse): number {
-  const n = Number(res.getHeader('content-length'));
-  return Number.isFinite(n) ? n : ((res.socket?.bytesWritten as number | undefined) ?? 0);
+  const n = Number(responseHeader(res, 'content-length'));
+  return Number.isFinite(n) ? n : 0;
 }
 
 const ATOMS: Record<string, (e: AccessEntry) => string> = {

@@ -39,6 +39,10 @@ export class AppServer {
       { keepAliveTimeout: Math.max(1, opts.keepAlive * 1000) },
       this.#handle,
     );
+    // node:http starts tracking connections (idle closing, header and request timeouts) on
+    // 'listening'. Our HTTP server never listens itself (sockets arrive from the master or
+    // from per-bind listeners), so tell it to start now.
+    this.http.emit('listening');
     this.http.on('connection', (socket: Socket) => {
       this.#sockets.add(socket);
       socket.once('close', () => {

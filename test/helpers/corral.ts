@@ -1,0 +1,199 @@
+/** Start real corral processes for tests and talk to them over loopback. */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { Agent, request as httpRequest } from 'node:http';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const BIN = fileURLToPath(new URL('../../bin/corral.js', import.meta.url));
+export const FIXTURES = fileURLToPath(new URL('../fixtures/apps/', import.meta.url));
+
+export interface Running {
+  readonly proc: ChildProcess;
+  /** First bind's URL, from the "Listening at:" line. */
+  readonly url: string;
+  readonly urls: string[];
+  output(): string;
+  /** Resolves with the exit code (or signal name). */
+  readonly exited: Promise<number | string>;
+  waitFor(re: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  stop(signal?: NodeJS.Signals): Promise<number | string>;
+}
+
+/** Run corral to completion (for commands that exit): code, stdout, stderr. */
+export async function runCorral(
+  args: string[],
+  opts: { env?: Record<string, string>; cwd?: string } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const proc = spawn(process.execPath, [BIN, ...args], {
+    cwd: opts.cwd ?? ROOT,
+    env: { ...cleanEnv(), ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  proc.stdout.on('data', (d) => (stdout += d));
+  proc.stderr.on('data', (d) => (stderr += d));
+  const killer = setTimeout(() => proc.kill('SIGKILL'), 20_000);
+  const [code] = await once(proc, 'exit');
+  clearTimeout(killer);
+  return { code, stdout, stderr };
+}
+
+/** The environment without CORRAL_* / WEB_CONCURRENCY / PORT / HOST from the caller. */
+export function cleanEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (
+      v === undefined ||
+      k.startsWith('CORRAL_') ||
+      ['WEB_CONCURRENCY', 'PORT', 'HOST'].includes(k)
+    )
+      continue;
+    env[k] = v;
+  }
+  return env;
+}
+
+/** Start `corral ARGS` and wait until it says it is ready. */
+export async function startCorral(
+  args: string[],
+  opts: { env?: Record<string, string>; cwd?: string; ready?: RegExp } = {},
+): Promise<Running> {
+  const proc = spawn(process.execPath, [BIN, ...args], {
+    cwd: opts.cwd ?? ROOT,
+    env: { ...cleanEnv(), ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const waiters = new Set<() => void>();
+  const onData = (d: Buffer) => {
+    out += d;
+    for (const w of waiters) w();
+  };
+  proc.stdout?.on('data', onData);
+  proc.stderr?.on('data', onData);
+  const exited = new Promise<number | string>((done) =>
+    proc.on('exit', (code, sig) => {
+      for (const w of waiters) w();
+      done(code ?? sig ?? -1);
+    }),
+  );
+  let dead = false;
+  void exited.then(() => (dead = true));
+  const waitFor = (re: RegExp, timeoutMs = 15_000) =>
+    new Promise<RegExpMatchArray>((done, fail) => {
+      const check = () => {
+        const m = out.match(re);
+        if (m) {
+          cleanup();
+          done(m);
+        } else if (dead) {
+          cleanup();
+          fail(new Error(`corral exited before ${re}; output:\n${out}`));
+        }
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        fail(new Error(`timed out waiting for ${re}; output:\n${out}`));
+      }, timeoutMs);
+      const cleanup = () => {
+        clearTimeout(timer);
+        waiters.delete(check);
+      };
+      waiters.add(check);
+      check();
+    });
+  await waitFor(opts.ready ?? /\] ready: /);
+  const urls = [...out.matchAll(/Listening at: (\S+)/g)].map((m) => m[1] as string);
+  const running: Running = {
+    proc,
+    url: urls[0] ?? '',
+    urls,
+    output: () => out,
+    exited,
+    waitFor,
+    async stop(signal = 'SIGTERM') {
+      if (!dead) proc.kill(signal);
+      const t = setTimeout(() => proc.kill('SIGKILL'), 20_000);
+      const r = await exited;
+      clearTimeout(t);
+      return r;
+    },
+  };
+  return running;
+}
+
+export interface Reply {
+  status: number;
+  body: string;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+/** One HTTP request over loopback: a URL, or a path with `socketPath` for unix sockets. */
+export function get(
+  url: string,
+  opts: {
+    agent?: Agent;
+    socketPath?: string;
+    method?: string;
+    body?: string;
+    headers?: Record<string, string>;
+  } = {},
+): Promise<Reply> {
+  return new Promise((done, fail) => {
+    const target = opts.socketPath ? { socketPath: opts.socketPath, path: url } : new URL(url);
+    const req = httpRequest(
+      {
+        ...(target instanceof URL
+          ? {
+              host: target.hostname.replace(/^\[|\]$/g, ''),
+              port: target.port,
+              path: target.pathname + target.search,
+            }
+          : target),
+        agent: opts.agent ?? false,
+        method: opts.method ?? 'GET',
+        headers: opts.headers,
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => (body += d));
+        res.on('end', () => done({ status: res.statusCode ?? 0, body, headers: res.headers }));
+        res.on('error', fail);
+      },
+    );
+    req.on('error', fail);
+    req.setTimeout(15_000, () => req.destroy(new Error('request timed out')));
+    req.end(opts.body);
+  });
+}
+
+/** `n` requests over `connections` keep-alive sockets; returns every reply. */
+export async function burst(url: string, n: number, connections: number): Promise<Reply[]> {
+  const agent = new Agent({ keepAlive: true, maxSockets: connections });
+  try {
+    return await Promise.all(Array.from({ length: n }, () => get(url, { agent })));
+  } finally {
+    agent.destroy();
+  }
+}
+
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Worker pids from "booting worker N (pid P)" lines. */
+export function workerPids(output: string): number[] {
+  return [...output.matchAll(/booting worker \d+ \(pid (\d+)\)/g)].map((m) => Number(m[1]));
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

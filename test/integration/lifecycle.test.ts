@@ -1,0 +1,153 @@
+// Stop, crash, recycle, reload and single-process behaviour of real masters.
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { alive, burst, FIXTURES, get, sleep, startCorral, workerPids } from '../helpers/corral.ts';
+
+const LISTENER = `${FIXTURES}listener.mjs`;
+
+describe('lifecycle', () => {
+  test('SIGTERM: the in-flight request completes, then master and workers are gone', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'corral-'));
+    const pidfile = join(dir, 'corral.pid');
+    const server = await startCorral([LISTENER, '-w', '2', '-b', '127.0.0.1:0', '-p', pidfile]);
+    assert.equal(Number(readFileSync(pidfile, 'utf8')), server.proc.pid);
+    const pids = workerPids(server.output());
+    assert.equal(pids.length, 2);
+    const slow = get(`${server.url}/slow?ms=800`);
+    await sleep(200); // the request is now in a worker
+    server.proc.kill('SIGTERM');
+    const reply = await slow;
+    assert.equal(reply.status, 200);
+    assert.match(reply.body, /^slow \d+/);
+    assert.equal(await server.exited, 0);
+    for (const pid of pids) assert.equal(alive(pid), false, `worker ${pid} is gone`);
+    assert.equal(existsSync(pidfile), false, 'pid file removed');
+  });
+
+  test('SIGINT: quick stop, nothing left behind', async () => {
+    const server = await startCorral([LISTENER, '-w', '2', '-b', '127.0.0.1:0']);
+    const pids = workerPids(server.output());
+    assert.equal(await server.stop('SIGINT'), 0);
+    for (const pid of pids) assert.equal(alive(pid), false);
+  });
+
+  test('a worker that crashes after boot is replaced and serving continues', async () => {
+    const server = await startCorral([LISTENER, '-w', '2', '-b', '127.0.0.1:0']);
+    try {
+      const r = await get(`${server.url}/crash`);
+      assert.equal(r.status, 200);
+      await server.waitFor(/exited unexpectedly \(code 1\); starting a replacement/);
+      await server.waitFor(/worker 3 \(pid \d+\) ready/);
+      const replies = await burst(`${server.url}/`, 40, 4);
+      assert.ok(replies.every((x) => x.status === 200));
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test('a request that throws gets a 500 and the worker keeps serving', async () => {
+    const server = await startCorral([LISTENER, '-w', '1', '-b', '127.0.0.1:0']);
+    try {
+      const bad = await get(`${server.url}/throw`);
+      assert.equal(bad.status, 500);
+      const ok = await get(`${server.url}/`);
+      assert.equal(ok.status, 200);
+      assert.equal(workerPids(server.output()).length, 1, 'no respawn was needed');
+      assert.match(server.output(), /boom from the app/);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test('a worker that blocks its event loop past --timeout is aborted and replaced', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'corral-'));
+    const app = join(dir, 'block.mjs');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(
+      app,
+      `export default (req, res) => { if (req.url === '/block') { const t = Date.now(); while (Date.now() - t < 5000); } res.end('ok ' + process.pid); };\n`,
+    );
+    const server = await startCorral([app, '-w', '1', '-b', '127.0.0.1:0', '--timeout', '1']);
+    try {
+      get(`${server.url}/block`).catch(() => {}); // this one is lost with its worker
+      await server.waitFor(/WORKER TIMEOUT: worker 1 .* event loop was blocked/);
+      await server.waitFor(/worker 2 \(pid \d+\) ready/);
+      assert.equal((await get(`${server.url}/`)).status, 200);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test('--max-requests recycles a worker: replacement first, no failed request', async () => {
+    const server = await startCorral([
+      LISTENER,
+      '-w',
+      '2',
+      '-b',
+      '127.0.0.1:0',
+      '--max-requests',
+      '50',
+    ]);
+    try {
+      const replies = await burst(`${server.url}/`, 300, 4);
+      assert.ok(
+        replies.every((r) => r.status === 200),
+        'every request answered',
+      );
+      await server.waitFor(/asking to be replaced/);
+      await server.waitFor(/worker [3-9] \(pid \d+\) ready/);
+    } finally {
+      assert.equal(await server.stop(), 0);
+    }
+  });
+
+  test('SIGHUP rolls every worker: new pids serve, old ones exit cleanly', async () => {
+    const server = await startCorral([LISTENER, '-w', '2', '-b', '127.0.0.1:0']);
+    try {
+      const before = workerPids(server.output());
+      server.proc.kill('SIGHUP');
+      await server.waitFor(/worker 4 \(pid \d+\) ready/);
+      await server.waitFor(
+        /worker 2 \(pid \d+\) exited \(code 0\)[\s\S]*|worker 1 \(pid \d+\) exited \(code 0\)[\s\S]*worker 2 \(pid \d+\) exited/,
+      );
+      const after = new Set(
+        (await burst(`${server.url}/`, 40, 4)).map((r) => Number(r.body.split(' ')[1])),
+      );
+      for (const pid of before)
+        assert.equal(after.has(pid), false, `old worker ${pid} no longer serves`);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test('-w 0 serves from the master process alone', async () => {
+    const server = await startCorral([LISTENER, '-w', '0', '-b', '127.0.0.1:0']);
+    try {
+      const r = await get(`${server.url}/`);
+      assert.equal(r.body.trim(), `listener ${server.proc.pid}`);
+      assert.equal(workerPids(server.output()).length, 0);
+    } finally {
+      assert.equal(await server.stop(), 0);
+    }
+  });
+
+  test('-e KEY=VALUE reaches the app', async () => {
+    const server = await startCorral([
+      LISTENER,
+      '-w',
+      '1',
+      '-b',
+      '127.0.0.1:0',
+      '-e',
+      'GREETING=hi there',
+    ]);
+    try {
+      assert.equal((await get(`${server.url}/env`)).body.trim(), 'hi there');
+    } finally {
+      await server.stop();
+    }
+  });
+});
