@@ -132,12 +132,12 @@ export const settings = {
     doc: "Write the master's pid to this file; removed on exit.",
   }),
   bind: setting({
-    type: list(bindAddr, { splitOn: null }),
+    type: list(bindAddr),
     default: ['127.0.0.1:8000'],
     flags: ['-b', '--bind'],
     env: ['HOST', 'PORT'],
     section: 'Server socket',
-    doc: 'Address to listen on (repeatable): `HOST:PORT`, `[IPv6]:PORT`, `unix:PATH`.',
+    doc: 'Address to listen on (repeatable; comma-separated in env): `HOST:PORT`, `[IPv6]:PORT`, `unix:PATH`.',
     notes:
       'The conventions `PORT` and `HOST` are read too: `PORT` alone binds `0.0.0.0:$PORT` (as Gunicorn and most platforms do), `HOST` alone binds `$HOST:8000`, both bind `$HOST:$PORT`. `CORRAL_BIND` (comma-separated) wins over them. Port 0 picks a free port; the log says which.',
   }),

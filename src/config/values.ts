@@ -127,7 +127,8 @@ export function list(
   item: ValueType<string>,
   { splitOn = ',' as string | null, meta = item.meta } = {},
 ): ValueType<string[]> {
-  const describe = `a list of ${item.describe.replace(/^an? /, '')}s`;
+  const one = item.describe.replace(/^an? /, '');
+  const describe = `a list of ${one.endsWith('s') ? one : `${one}s`}`;
   return {
     describe,
     meta,

@@ -93,7 +93,9 @@ export function compileAccessFormat(format: string): (e: AccessEntry) => string 
     if (hdr) {
       const name = (hdr[1] ?? '').toLowerCase();
       parts.push(
-        hdr[2] === 'i' ? (e) => header(e.req.headers[name]) : (e) => header(e.res.getHeader(name)),
+        hdr[2] === 'i'
+          ? (e) => header(e.req.headers[name])
+          : (e) => responseHeader(e.res, name) ?? '-',
       );
     } else {
       parts.push(ATOMS[atom] ?? (() => '-'));

@@ -1,0 +1,59 @@
+/** docs/settings.md, generated from the settings table (a test fails when it is stale). */
+import { CONFIG_FILE_NAMES } from './file.ts';
+import { envNames, SETTING_NAMES, type Section, settings } from './settings.ts';
+
+function code(s: string): string {
+  return `\`${s}\``;
+}
+
+export function settingsMarkdown(): string {
+  const out: string[] = [
+    '# Settings reference',
+    '',
+    '<!-- Generated from src/config/settings.ts by `npm run docs`; do not edit by hand. -->',
+    '',
+    'Every setting can be given, from lowest to highest precedence, as a default, in the config',
+    `file (${CONFIG_FILE_NAMES.map(code).join(', ')}, or \`-c FILE\`), as an environment`,
+    'variable, or on the command line. `corral config` shows the value each one resolved to and',
+    'where it came from; a bad value stops corral with one line naming the setting, its source,',
+    'the value and what is allowed (exit code 2).',
+    '',
+    'In a config file, settings use the names below:',
+    '',
+    '```ts',
+    "import { defineConfig } from 'corral';",
+    '',
+    'export default defineConfig({',
+    '  workers: 4,',
+    "  bind: ['0.0.0.0:8080'],",
+    '  maxRequests: 1000,',
+    '  maxRequestsJitter: 50,',
+    '  whenReady(server) {',
+    '    console.log(`serving on ${server.binds.join(", ")}`);',
+    '  },',
+    '});',
+    '```',
+    '',
+  ];
+  const sections = new Map<Section, string[]>();
+  for (const name of SETTING_NAMES) {
+    const s = settings[name];
+    const lines = [
+      `### ${code(name)}`,
+      '',
+      s.doc,
+      '',
+      `- Command line: ${s.flags.length ? s.flags.map(code).join(', ') : name === 'app' ? 'the first argument' : '—'}`,
+      `- Environment: ${envNames(name).map(code).join(', ')}`,
+      `- Default: ${code(JSON.stringify(s.defaultText ?? s.default))}`,
+      `- Allowed: ${s.type.describe}${s.type.repeatable ? ' (the flag may repeat)' : ''}`,
+    ];
+    if (s.notes) lines.push('', s.notes);
+    lines.push('');
+    const list = sections.get(s.section) ?? [];
+    list.push(lines.join('\n'));
+    sections.set(s.section, list);
+  }
+  for (const [section, entries] of sections) out.push(`## ${section}`, '', ...entries);
+  return `${out.join('\n').trimEnd()}\n`;
+}
