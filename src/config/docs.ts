@@ -29,7 +29,7 @@ export function settingsMarkdown(): string {
     '  maxRequests: 1000,',
     '  maxRequestsJitter: 50,',
     '  whenReady(server) {',
-    '    console.log(`serving on ${server.binds.join(", ")}`);',
+    "    console.log(`serving on ${server.binds.join(', ')}`);",
     '  },',
     '});',
     '```',
