@@ -52,11 +52,16 @@ function isMessage(m: unknown): m is { t: string } {
   return typeof m === 'object' && m !== null && typeof (m as { t?: unknown }).t === 'string';
 }
 
-/** Master side: send to a worker. Returns false when the channel is gone. */
+/**
+ * Master side: send to a worker. Returns false only when the channel is gone. (child.send's
+ * own `false` means "queued behind a backlog", and the message is still delivered.)
+ */
 export function sendToWorker(child: ChildProcess, msg: ToWorker, handle?: Socket): boolean {
   if (!child.connected) return false;
   try {
-    return handle ? child.send(msg, handle) : child.send(msg);
+    if (handle) child.send(msg, handle);
+    else child.send(msg);
+    return true;
   } catch {
     return false;
   }

@@ -227,6 +227,8 @@ export class Master {
         w.bootFailure = { message: m.message, code: m.code };
       },
     });
+    // An IPC send to a worker that just died reports here; its exit is handled below.
+    child.on('error', (err) => this.#log.debug(`${w.name}: ${err.message}`));
     child.on('exit', (code, signal) => this.#onExit(w, code, signal));
   }
 
