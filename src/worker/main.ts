@@ -103,8 +103,16 @@ function main(): void {
   const pendingConns: Socket[] = [];
   const drainAndExit = (why: string) => {
     state.log?.debug(`draining: ${why}`);
-    if (!state.server) process.exit(0);
-    state.server.drain().then(() => process.exit(0));
+    const server = state.server;
+    if (!server) process.exit(0);
+    // A fresh count for the master, so a kill at the graceful timeout says what it cut.
+    sendToMaster({
+      t: 'beat',
+      requests: server.requests,
+      inFlight: server.inFlight,
+      rssBytes: process.memoryUsage.rss(),
+    });
+    server.drain().then(() => process.exit(0));
   };
   onMasterMessage({
     boot: (msg) => {

@@ -1,6 +1,7 @@
 /** Start real corral processes for tests and talk to them over loopback. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync, readFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { fileURLToPath } from 'node:url';
 
@@ -58,7 +59,7 @@ export function cleanEnv(): Record<string, string> {
 /** Start `corral ARGS` and wait until it says it is ready. */
 export async function startCorral(
   args: string[],
-  opts: { env?: Record<string, string>; cwd?: string; ready?: RegExp } = {},
+  opts: { env?: Record<string, string>; cwd?: string; ready?: RegExp; readyFile?: string } = {},
 ): Promise<Running> {
   const proc = spawn(process.execPath, [BIN, ...args], {
     cwd: opts.cwd ?? ROOT,
@@ -104,8 +105,19 @@ export async function startCorral(
       waiters.add(check);
       check();
     });
-  await waitFor(opts.ready ?? /\] ready: /);
-  const urls = [...out.matchAll(/Listening at: (\S+)/g)].map((m) => m[1] as string);
+  let log = out;
+  if (opts.readyFile) {
+    // The error log goes to a file: wait on the file instead of the process's output.
+    const file = opts.readyFile;
+    for (let i = 0; i < 300 && !/\] ready: /.test(log); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      log = existsSync(file) ? readFileSync(file, 'utf8') : '';
+    }
+  } else {
+    await waitFor(opts.ready ?? /\] ready: /);
+    log = out;
+  }
+  const urls = [...log.matchAll(/Listening at: (\S+)/g)].map((m) => m[1] as string);
   const running: Running = {
     proc,
     url: urls[0] ?? '',

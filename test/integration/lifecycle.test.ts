@@ -151,3 +151,120 @@ describe('lifecycle', () => {
     }
   });
 });
+
+describe('stopping and logs', () => {
+  test('a master killed with SIGKILL leaves no orphan workers', async () => {
+    const server = await startCorral([LISTENER, '-w', '2', '-b', '127.0.0.1:0']);
+    const pids = workerPids(server.output());
+    server.proc.kill('SIGKILL');
+    await server.exited;
+    for (let i = 0; i < 100 && pids.some(alive); i++) await sleep(100);
+    for (const pid of pids) assert.equal(alive(pid), false, `worker ${pid} exited with its master`);
+  });
+
+  test('--graceful-timeout: a request running past it is cut and the master still exits', async () => {
+    const server = await startCorral([
+      LISTENER,
+      '-w',
+      '1',
+      '-b',
+      '127.0.0.1:0',
+      '--graceful-timeout',
+      '0.5',
+    ]);
+    const slow = get(`${server.url}/slow?ms=10000`).then(
+      () => 'answered',
+      () => 'cut',
+    );
+    await sleep(200);
+    server.proc.kill('SIGTERM');
+    assert.equal(await server.exited, 0);
+    assert.equal(await slow, 'cut');
+    assert.match(
+      server.output(),
+      /still had 1 request\(s\) in flight at the graceful timeout: killed/,
+    );
+  });
+
+  test('SIGTERM closes idle keep-alive connections cleanly (no reset) and exits', async () => {
+    const { connect } = await import('node:net');
+    const server = await startCorral([
+      LISTENER,
+      '-w',
+      '1',
+      '-b',
+      '127.0.0.1:0',
+      '--keep-alive',
+      '60',
+    ]);
+    const { port } = new URL(server.url);
+    const sock = connect(Number(port), '127.0.0.1');
+    let data = '';
+    let error: Error | null = null;
+    sock.on('data', (d) => (data += d));
+    sock.on('error', (e) => (error = e));
+    sock.write('GET / HTTP/1.1\r\nhost: x\r\n\r\n');
+    while (!data.includes('listener')) await sleep(20);
+    const closed = new Promise((r) => sock.on('close', r));
+    server.proc.kill('SIGTERM');
+    await closed;
+    assert.equal(error, null, 'closed with FIN, not reset');
+    assert.equal(await server.exited, 0);
+  });
+
+  test('--access-logfile and --error-logfile write where they are told', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'corral-'));
+    const access = join(dir, 'access.log');
+    const errors = join(dir, 'error.log');
+    const server = await startCorral(
+      [
+        LISTENER,
+        '-w',
+        '1',
+        '-b',
+        '127.0.0.1:0',
+        '--access-logfile',
+        access,
+        '--error-logfile',
+        errors,
+      ],
+      { readyFile: errors },
+    );
+    try {
+      assert.doesNotMatch(server.output(), /Listening at/, 'nothing on stderr');
+      await get(`${server.url}/hello?x=1`, { headers: { 'user-agent': 'corral-test' } });
+      let line = '';
+      for (let i = 0; i < 100 && !line; i++) {
+        line = existsSync(access) ? readFileSync(access, 'utf8').trim() : '';
+        if (!line) await sleep(50);
+      }
+      assert.match(
+        line,
+        /^127\.0\.0\.1 - - \[\d{2}\/\w{3}\/\d{4}:\d{2}:\d{2}:\d{2} \+0000\] "GET \/hello\?x=1 HTTP\/1\.1" 200 - "-" "corral-test"$/,
+      );
+    } finally {
+      await server.stop();
+    }
+    assert.match(
+      readFileSync(errors, 'utf8'),
+      /\[INFO\] \[worker 1\]|\[INFO\] \[master\] Listening at: http:\/\/127\.0\.0\.1:\d+/,
+    );
+  });
+
+  test('--node-args reach the worker processes', async () => {
+    const server = await startCorral([
+      LISTENER,
+      '-w',
+      '1',
+      '-b',
+      '127.0.0.1:0',
+      '--node-args=--max-old-space-size=200 --no-warnings',
+    ]);
+    try {
+      const argv = JSON.parse((await get(`${server.url}/execargv`)).body);
+      assert.deepEqual(argv, ['--max-old-space-size=200', '--no-warnings']);
+    } finally {
+      await server.stop();
+    }
+  });
+});
