@@ -29,6 +29,7 @@ export function settingsMarkdown(): string {
     '  maxRequests: 1000,',
     '  maxRequestsJitter: 50,',
     '  whenReady(server) {',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: this is TypeScript shown in the docs
     "    console.log(`serving on ${server.binds.join(', ')}`);",
     '  },',
     '});',

@@ -23,6 +23,11 @@ async function call(
   }
 }
 
+function must<T>(v: T | null | undefined): T {
+  assert.ok(v, 'shape recognised');
+  return v;
+}
+
 test('spec parsing: path, path:export, path:factory()', () => {
   assert.deepEqual(parseAppSpec('app.ts'), { file: 'app.ts', exportName: null, call: false });
   assert.deepEqual(parseAppSpec('dist/a.js:app'), {
@@ -45,15 +50,15 @@ test('spec parsing: path, path:export, path:factory()', () => {
 test('shape detection: listener, fetch object, fetch function, Express-, Koa- and Fastify-like', async () => {
   const listener = await toListener((_req: unknown, res: { end(s: string): void }) => res.end('L'));
   assert.equal(listener?.kind, 'listener');
-  assert.equal((await call(listener!.listener)).body, 'L');
+  assert.equal((await call(must(listener).listener)).body, 'L');
 
   const fetchObj = await toListener({ fetch: () => new Response('F') });
   assert.equal(fetchObj?.kind, 'fetch');
-  assert.equal((await call(fetchObj!.listener)).body, 'F');
+  assert.equal((await call(must(fetchObj).listener)).body, 'F');
 
   const fetchFn = await toListener((req: Request) => new Response(new URL(req.url).pathname));
   assert.equal(fetchFn?.kind, 'fetch');
-  assert.equal((await call(fetchFn!.listener, '/p')).body, '/p');
+  assert.equal((await call(must(fetchFn).listener, '/p')).body, '/p');
 
   const express = Object.assign(
     (_q: unknown, res: { end(s: string): void }, _next: unknown) => res.end('E'),
@@ -71,7 +76,7 @@ test('shape detection: listener, fetch object, fetch function, Express-, Koa- an
   };
   const k = await toListener(koa);
   assert.equal(k?.kind, 'koa');
-  assert.equal((await call(k!.listener)).body, 'K');
+  assert.equal((await call(must(k).listener)).body, 'K');
 
   let readied = false;
   const fastify = {
@@ -86,7 +91,7 @@ test('shape detection: listener, fetch object, fetch function, Express-, Koa- an
   const f = await toListener(fastify);
   assert.equal(f?.kind, 'fastify');
   assert.equal(readied, true, 'ready() awaited before serving');
-  assert.equal((await call(f!.listener)).body, 'Y');
+  assert.equal((await call(must(f).listener)).body, 'Y');
 
   assert.equal(await toListener(42), null);
   assert.equal(await toListener({ nope: true }), null);
