@@ -38,6 +38,8 @@ async function boot(msg: Boot, state: { server: AppServer | null; log: Logger | 
   });
   state.log = log;
   process.title = `corral: worker ${id} [${config.app}]`;
+  // Beat from the start: an app whose loading blocks the event loop is caught by --timeout too.
+  setInterval(() => sendBeat(state.server), beatInterval(config)).unref();
   let app: Awaited<ReturnType<typeof loadApp>>;
   let hooks: Hooks;
   try {
@@ -73,17 +75,18 @@ async function boot(msg: Boot, state: { server: AppServer | null; log: Logger | 
     process.exit(EXIT.WORKER_BOOT);
   }
   await runHook(hooks, 'postWorkerInit', log, { pid: process.pid, id });
-  const beat = setInterval(() => {
-    sendToMaster({
-      t: 'beat',
-      requests: server.requests,
-      inFlight: server.inFlight,
-      rssBytes: process.memoryUsage.rss(),
-    });
-  }, beatInterval(config));
-  beat.unref();
   sendToMaster({ t: 'ready', bootMs: Math.round(performance.now() - started) });
   log.debug(`booted ${app.description} in ${Math.round(performance.now() - started)} ms`);
+}
+
+/** Heartbeat with the stats the master keeps (zeros until the server exists). */
+function sendBeat(server: AppServer | null): void {
+  sendToMaster({
+    t: 'beat',
+    requests: server?.requests ?? 0,
+    inFlight: server?.inFlight ?? 0,
+    rssBytes: process.memoryUsage.rss(),
+  });
 }
 
 /** Report closed handed-off connections, coalescing a burst into one message. */
@@ -106,12 +109,7 @@ function main(): void {
     const server = state.server;
     if (!server) process.exit(0);
     // A fresh count for the master, so a kill at the graceful timeout says what it cut.
-    sendToMaster({
-      t: 'beat',
-      requests: server.requests,
-      inFlight: server.inFlight,
-      rssBytes: process.memoryUsage.rss(),
-    });
+    sendBeat(server);
     server.drain().then(() => process.exit(0));
   };
   onMasterMessage({

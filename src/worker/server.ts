@@ -31,6 +31,7 @@ export class AppServer {
   readonly #listeners: NetServer[] = [];
   #draining = false;
   #drained: (() => void) | null = null;
+  #drainPromise: Promise<void> | null = null;
   readonly #opts: AppServerOptions;
 
   constructor(opts: AppServerOptions) {
@@ -106,8 +107,9 @@ export class AppServer {
    * keep-alive connections are closed between requests. Resolves when no connection is left.
    */
   drain(): Promise<void> {
-    if (!this.#draining) {
+    this.#drainPromise ??= new Promise((done) => {
       this.#draining = true;
+      this.#drained = done;
       for (const socket of this.#sockets) {
         // The response in progress on this connection, if any (node:http's own link).
         const res = (socket as Socket & { _httpMessage?: PendingResponse })._httpMessage;
@@ -115,11 +117,9 @@ export class AppServer {
       }
       for (const l of this.#listeners) l.close();
       this.http.closeIdleConnections();
-    }
-    return new Promise((done) => {
-      this.#drained = done;
       this.#checkDrained();
     });
+    return this.#drainPromise;
   }
 
   /** Open connections. */
