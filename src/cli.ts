@@ -19,12 +19,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`corral ${VERSION}\n`);
     return EXIT.OK;
   }
-  const resolved = await resolveConfig({
-    cli: cl.values,
-    app: cl.app,
-    env: process.env,
-    cwd: process.cwd(),
-  });
+  const input = { cli: cl.values, app: cl.app, env: process.env, cwd: process.cwd() };
+  const resolved = await resolveConfig(input);
   switch (cl.command) {
     case 'config':
       process.stdout.write(
@@ -37,7 +33,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(`${await check(resolved)}\n`);
       return EXIT.OK;
     case 'serve':
-      return serve(resolved);
+      // HUP re-reads everything from the same inputs; the config file is imported afresh.
+      return serve(resolved, () => resolveConfig({ ...input, fresh: true }));
   }
 }
 

@@ -1,7 +1,9 @@
 /**
- * Server hooks (Gunicorn's, in camelCase), set as functions in the config file. A hook that
- * throws or rejects is logged and never stops the server.
+ * Server hooks (Gunicorn's, in camelCase), set as functions in the config file. Each runs
+ * where Gunicorn runs it (master or worker), may be async, and a hook that throws or rejects
+ * is logged with its name and never stops the server.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from './log/logger.ts';
 
 /** What master-side hooks receive. */
@@ -12,10 +14,10 @@ export interface ServerInfo {
   readonly binds: readonly string[];
 }
 
-/** What worker-side hooks receive. */
+/** What worker-side hooks receive (and master-side hooks about one worker). */
 export interface WorkerInfo {
   readonly pid: number;
-  /** The worker's number, 1..N, stable across respawns of the same slot. */
+  /** The worker's number: 1, 2, … in start order (Gunicorn's "age"); 0 in single-process mode. */
   readonly id: number;
 }
 
@@ -24,27 +26,66 @@ export interface WorkerExitInfo extends WorkerInfo {
   readonly signal: string | null;
 }
 
+type Maybe = void | Promise<void>;
+
 export interface Hooks {
   /** Master, before anything is bound or started. */
-  onStarting?(server: ServerInfo): void | Promise<void>;
-  /** Master, once every first-generation worker is ready to serve. */
-  whenReady?(server: ServerInfo): void | Promise<void>;
+  onStarting?(server: ServerInfo): Maybe;
+  /** Master, on HUP, after the config is re-read and before workers roll. */
+  onReload?(server: ServerInfo): Maybe;
+  /** Master, once the first workers are all ready to serve. */
+  whenReady?(server: ServerInfo): Maybe;
+  /** Master, just before a worker process is started (its pid is not known yet: 0). */
+  preFork?(server: ServerInfo, worker: WorkerInfo): Maybe;
+  /** Worker, first thing in the new process, before the app is loaded. */
+  postFork?(worker: WorkerInfo): Maybe;
   /** Worker, after the app is loaded and before it takes connections. */
-  postWorkerInit?(worker: WorkerInfo): void | Promise<void>;
+  postWorkerInit?(worker: WorkerInfo): Maybe;
+  /** Worker, on SIGINT/SIGQUIT (quick stop), before it exits. */
+  workerInt?(worker: WorkerInfo): Maybe;
+  /**
+   * Master, when a worker timed out and is being aborted. Gunicorn runs this in the worker;
+   * a Node worker whose event loop is blocked cannot run JavaScript, so corral runs it here.
+   */
+  workerAbort?(server: ServerInfo, worker: WorkerInfo): Maybe;
+  /** Master, on USR2, just before the new master is started. */
+  preExec?(server: ServerInfo): Maybe;
+  /** Worker, before the app sees a request (the request waits for an async hook). */
+  preRequest?(worker: WorkerInfo, req: IncomingMessage): Maybe;
+  /** Worker, after a response has finished (or the connection closed). */
+  postRequest?(worker: WorkerInfo, req: IncomingMessage, res: ServerResponse): Maybe;
   /** Master, after a worker process has exited (for any reason). */
-  childExit?(server: ServerInfo, worker: WorkerExitInfo): void | Promise<void>;
+  childExit?(server: ServerInfo, worker: WorkerExitInfo): Maybe;
+  /** Worker, when it leaves after draining (stop, recycle, reload), before it exits. */
+  workerExit?(worker: WorkerInfo): Maybe;
+  /** Master, when the target number of workers changes (TTIN/TTOU, reload). */
+  nworkersChanged?(server: ServerInfo, newValue: number, oldValue: number): Maybe;
   /** Master, just before it exits. */
-  onExit?(server: ServerInfo): void | Promise<void>;
+  onExit?(server: ServerInfo): Maybe;
 }
 
 export type HookName = keyof Hooks;
 export const HOOK_NAMES: readonly HookName[] = [
   'onStarting',
+  'onReload',
   'whenReady',
+  'preFork',
+  'postFork',
   'postWorkerInit',
+  'workerInt',
+  'workerAbort',
+  'preExec',
+  'preRequest',
+  'postRequest',
   'childExit',
+  'workerExit',
+  'nworkersChanged',
   'onExit',
 ];
+
+function describe(err: unknown): string {
+  return err instanceof Error ? (err.stack ?? err.message) : String(err);
+}
 
 /** Runs a hook if set; failures are logged, never thrown. */
 export async function runHook<K extends HookName>(
@@ -58,6 +99,6 @@ export async function runHook<K extends HookName>(
   try {
     await fn(...args);
   } catch (err) {
-    log.error(`hook ${name} failed: ${err instanceof Error ? (err.stack ?? err.message) : err}`);
+    log.error(`hook ${name} failed: ${describe(err)}`);
   }
 }

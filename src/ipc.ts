@@ -27,7 +27,9 @@ export type ToWorker =
   /** A connection for bind number `bind` (the socket travels as the handle). */
   | { readonly t: 'conn'; readonly bind: number }
   /** Stop taking connections, finish in-flight requests, exit. */
-  | { readonly t: 'drain' };
+  | { readonly t: 'drain' }
+  /** USR1 reached the master: reopen log files. */
+  | { readonly t: 'reopen-logs' };
 
 export interface WorkerStats {
   readonly requests: number;

@@ -1,5 +1,6 @@
 /** `corral [serve] APP`: resolve, bind, then run the master (or the single process). */
-import { existsSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { enableCompileCache } from 'node:module';
 import { resolve } from 'node:path';
 import { loadApp } from '../app/load.ts';
 import { parseAppSpec } from '../app/spec.ts';
@@ -9,6 +10,8 @@ import { runHook } from '../hooks.ts';
 import { Logger } from '../log/logger.ts';
 import { bindAll } from '../master/listeners.ts';
 import { Master } from '../master/master.ts';
+import { PidFile } from '../master/pidfile.ts';
+import { INHERIT_ENV, inheritedFds } from '../master/reexec.ts';
 import { runSingle } from '../master/single.ts';
 import { envPairs } from '../master/spawn.ts';
 import { workerCount } from '../sizing/workers.ts';
@@ -28,7 +31,15 @@ export function checkAppFile(r: Resolved): string {
   return spec;
 }
 
-export async function serve(r: Resolved): Promise<number> {
+/** Compile cache shared by the master and its workers (--preload warms it). */
+function warmCompileCache(log: Logger): Record<string, string> {
+  const { status, directory } = enableCompileCache();
+  if (!directory) return {};
+  log.debug(`compile cache: ${directory} (${status})`);
+  return { NODE_COMPILE_CACHE: directory };
+}
+
+export async function serve(r: Resolved, reresolve: () => Promise<Resolved>): Promise<number> {
   const c = r.config;
   if (c.chdir) process.chdir(c.chdir);
   Object.assign(process.env, envPairs(c));
@@ -38,25 +49,43 @@ export async function serve(r: Resolved): Promise<number> {
   const { count, why } = workerCount(c);
   await runHook(r.hooks, 'onStarting', log, { pid: process.pid, workers: count, binds: c.bind });
   if (c.preload && count > 0) {
+    // Node has no copy-on-write fork: loading here shares no memory with workers. It proves
+    // the app loads before any worker starts, and warms the compile cache workers boot from.
+    Object.assign(process.env, warmCompileCache(log));
     const app = await loadApp(spec);
     log.info(`preload: ${app.description} loads`);
   }
-  const listeners = await bindAll(c.bind, c.backlog, count === 0 ? 'single' : c.dispatch);
+  const inherited = inheritedFds(process.env);
+  delete process.env[INHERIT_ENV];
+  const listeners = await bindAll(
+    c.bind,
+    c.backlog,
+    count === 0 ? 'single' : c.dispatch,
+    inherited,
+  );
   log.info(`Starting corral ${VERSION} (Node ${process.version})`);
-  for (const l of listeners) log.info(`Listening at: ${l.url} (${process.pid})`);
+  for (const l of listeners) {
+    const how = inherited.has(l.address.spec) ? ' (inherited from the previous master)' : '';
+    log.info(`Listening at: ${l.url} (${process.pid})${how}`);
+  }
   log.info(`App: ${spec}`);
   log.info(
     count === 0
       ? `Single process: ${why}`
       : `Workers: ${count} (${why}); class ${c.workerClass}; dispatch ${c.dispatch}`,
   );
-  if (c.pid) writeFileSync(c.pid, `${process.pid}\n`);
+  const pidFile = new PidFile(c.pid);
+  pidFile.write();
+  const reload = async () => {
+    const resolved = await reresolve();
+    return { resolved, count: workerCount(resolved.config).count };
+  };
   try {
     return count === 0
       ? await runSingle(r, listeners, log)
-      : await new Master(r, listeners, count, log).run();
+      : await new Master({ resolved: r, listeners, count, log, pidFile, reload }).run();
   } finally {
-    if (c.pid && existsSync(c.pid)) unlinkSync(c.pid);
+    pidFile.remove();
     log.info('Shutting down: master');
   }
 }

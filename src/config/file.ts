@@ -32,13 +32,16 @@ export function findConfigFile(explicit: string | null, cwd: string): string | n
   return null;
 }
 
-export async function loadConfigFile(path: string): Promise<LoadedFile> {
+/** `fresh`: import the file again even if this process imported it before (HUP). */
+export async function loadConfigFile(path: string, fresh = false): Promise<LoadedFile> {
   let values: unknown;
   try {
     if (path.endsWith('.json')) {
       values = JSON.parse(await readFile(path, 'utf8'));
     } else {
-      const mod = (await import(pathToFileURL(path).href)) as { default?: unknown };
+      const url = pathToFileURL(path);
+      if (fresh) url.searchParams.set('reload', String(Date.now()));
+      const mod = (await import(url.href)) as { default?: unknown };
       values = mod.default;
       if (typeof values === 'function') values = await (values as () => unknown)();
     }

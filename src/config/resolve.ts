@@ -33,6 +33,8 @@ export interface ResolveInput {
   readonly app?: string | null;
   readonly env?: Readonly<Record<string, string | undefined>>;
   readonly cwd?: string;
+  /** Re-import the config file even if it was imported before (HUP). */
+  readonly fresh?: boolean;
 }
 
 function flagsOf(name: SettingName): string {
@@ -118,7 +120,7 @@ export async function resolveConfig(input: ResolveInput = {}): Promise<Resolved>
   const file = findConfigFile(explicit, cwd);
   const hooks: Hooks = {};
   if (file) {
-    const loaded = await loadConfigFile(file);
+    const loaded = await loadConfigFile(file, input.fresh);
     const origin = basename(file);
     for (const [key, raw] of Object.entries(loaded.values)) {
       if ((HOOK_NAMES as readonly string[]).includes(key)) {

@@ -6,6 +6,7 @@
  */
 import {
   boolean,
+  bytes,
   integer,
   list,
   oneOf,
@@ -201,6 +202,31 @@ export const settings = {
     flags: ['--graceful-timeout'],
     section: 'Worker processes',
     doc: 'On graceful stop or recycle, seconds to let in-flight requests finish before a worker is killed.',
+  }),
+  requestTimeout: setting({
+    type: seconds(0),
+    default: 0,
+    flags: ['--request-timeout'],
+    section: 'Worker processes',
+    doc: 'A request still running after this many seconds gets a 503 (or its connection closed, if the response had started); the worker keeps serving. 0 = off.',
+    notes:
+      "Unlike `--timeout`, this is per request: the worker's other requests are not affected. Off by default because streaming responses (SSE, long polling) legitimately run long; set it to what the slowest honest request may take.",
+  }),
+  shutdownDelay: setting({
+    type: seconds(0),
+    default: 0,
+    flags: ['--shutdown-delay'],
+    section: 'Worker processes',
+    doc: 'On SIGTERM, keep serving (reporting not ready) this many seconds before draining, so load balancers stop sending traffic first.',
+    notes:
+      'For Kubernetes, this replaces a `preStop: sleep` hook: the endpoint is removed while corral still answers. Keep `shutdownDelay + gracefulTimeout` below `terminationGracePeriodSeconds`.',
+  }),
+  maxWorkerMemory: setting({
+    type: bytes(),
+    default: 0,
+    flags: ['--max-worker-memory'],
+    section: 'Worker processes',
+    doc: 'Recycle a worker whose resident memory (RSS, from its heartbeats) exceeds this size, replacement first; 0 = off.',
   }),
   maxRequests: setting({
     type: integer(0),

@@ -162,3 +162,33 @@ export function refine<T>(
     },
   };
 }
+
+const UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1e3,
+  kb: 1e3,
+  kib: 2 ** 10,
+  m: 1e6,
+  mb: 1e6,
+  mib: 2 ** 20,
+  g: 1e9,
+  gb: 1e9,
+  gib: 2 ** 30,
+};
+
+/** A size in bytes: `536870912`, `512MiB`, `1.5G`; 0 = off. */
+export function bytes(): ValueType<number> {
+  const describe = 'a size in bytes, optionally with a unit (512MiB, 1G, 800MB); 0 = off';
+  return {
+    describe,
+    meta: 'SIZE',
+    parse(raw) {
+      if (typeof raw === 'number' && Number.isFinite(raw) && raw >= 0) return Math.round(raw);
+      const m = typeof raw === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(raw) : null;
+      const unit = UNITS[(m?.[2] ?? '').toLowerCase()];
+      if (!m || unit === undefined) return reject(describe);
+      return Math.round(Number(m[1]) * unit);
+    },
+  };
+}

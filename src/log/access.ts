@@ -112,20 +112,28 @@ export function compileAccessFormat(format: string): (e: AccessEntry) => string 
 
 export interface AccessLog {
   write(e: AccessEntry): void;
+  /** Reopen the file (after log rotation). */
+  reopen(): void;
   close(): void;
 }
 
 /** An access log writing to stdout (`-`) or appending to a file. */
 export function openAccessLog(target: string, format: string): AccessLog {
   const render = compileAccessFormat(format);
-  const stream: NodeJS.WritableStream | WriteStream =
+  const open = (): NodeJS.WritableStream =>
     target === '-' ? process.stdout : createWriteStream(target, { flags: 'a' });
+  let stream = open();
   return {
     write(e) {
       stream.write(`${render(e)}\n`);
     },
+    reopen() {
+      if (target === '-') return;
+      (stream as WriteStream).end();
+      stream = open();
+    },
     close() {
-      if (stream !== process.stdout) (stream as WriteStream).end();
+      if (target !== '-') (stream as WriteStream).end();
     },
   };
 }

@@ -78,6 +78,14 @@ export class Logger {
     this.log('critical', m);
   }
 
+  /** Reopen the file (after log rotation moved it away); stderr needs nothing. */
+  reopen(): void {
+    if (this.#file === '-') return;
+    const old = this.#fd;
+    this.#fd = openSync(this.#file, 'a');
+    if (old > 2) closeSync(old);
+  }
+
   close(): void {
     if (this.#fd > 2) closeSync(this.#fd);
     this.#fd = 2;

@@ -108,7 +108,13 @@ function urlOf(a: Address, ip: string, port: number): string {
 }
 
 /** Bind one address. `accept`: the master accepts (least-conn, single); else bind only. */
-export async function bindAddress(a: Address, backlog: number, accept: boolean): Promise<Listener> {
+export async function bindAddress(
+  a: Address,
+  backlog: number,
+  accept: boolean,
+  inheritedFd?: number,
+): Promise<Listener> {
+  if (inheritedFd !== undefined) return adopt(a, backlog, accept, inheritedFd);
   if (a.kind === 'unix') await clearStaleSocket(a.path);
   const target =
     a.kind === 'unix' ? { path: a.path } : { ...(await resolveHost(a.host)), port: a.port };
@@ -149,6 +155,32 @@ export async function bindAddress(a: Address, backlog: number, accept: boolean):
   };
 }
 
+/** A listening socket inherited from the master before us (USR2): use it instead of binding. */
+async function adopt(a: Address, backlog: number, accept: boolean, fd: number): Promise<Listener> {
+  if (accept) {
+    const server = createServer({ pauseOnConnect: true });
+    await new Promise<void>((done, fail) => {
+      server.once('error', fail);
+      server.listen({ fd, backlog }, () => done());
+    });
+    const info = server.address();
+    const url =
+      typeof info === 'object' && info ? urlOf(a, info.address, info.port) : urlOf(a, '', 0);
+    return { address: a, fd, url, server, close: () => server.close() };
+  }
+  const handle = createHandle()(null, -1, -1, fd);
+  if (typeof handle === 'number') throw bindError(a.spec, getSystemErrorName(handle));
+  const out: { address?: string; port?: number } = {};
+  handle.getsockname?.(out);
+  return {
+    address: a,
+    fd,
+    url: urlOf(a, out.address ?? '', out.port ?? 0),
+    server: null,
+    close: () => handle.close(),
+  };
+}
+
 /**
  * reuseport: each worker binds its own SO_REUSEPORT socket, so the master holds nothing; it
  * only checks now that the address is free, to fail with one line instead of in every worker.
@@ -167,6 +199,7 @@ export async function bindAll(
   specs: readonly string[],
   backlog: number,
   mode: DispatchMode | 'single',
+  inherited: ReadonlyMap<string, number> = new Map(),
 ): Promise<Listener[]> {
   const addresses = specs.map(parseBind);
   const bound: Listener[] = [];
@@ -176,7 +209,7 @@ export async function bindAll(
       bound.push(
         mode === 'reuseport' && a.kind === 'tcp'
           ? await probeReusePort(a, backlog)
-          : await bindAddress(a, backlog, accept),
+          : await bindAddress(a, backlog, accept, inherited.get(a.spec)),
       );
     }
   } catch (err) {

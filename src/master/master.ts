@@ -1,6 +1,6 @@
 /**
  * The arbiter. Events (signals, worker messages, exits) only record facts and call wakeup();
- * one tick() then does, in order: actions → timeouts → spawn → retire → finish.
+ * one tick() then does, in order: actions → timeouts → roll → spawn → retire → finish.
  */
 import type { Resolved } from '../config/resolve.ts';
 import { EXIT } from '../errors.ts';
@@ -9,6 +9,8 @@ import { onWorkerMessage, sendToWorker } from '../ipc.ts';
 import type { Logger } from '../log/logger.ts';
 import { Dispatcher } from './dispatch.ts';
 import type { Listener } from './listeners.ts';
+import type { PidFile } from './pidfile.ts';
+import { reexec } from './reexec.ts';
 import { type Action, trapSignals } from './signals.ts';
 import { listenPlans, spawnWorker } from './spawn.ts';
 import { WorkerHandle } from './worker-handle.ts';
@@ -17,37 +19,58 @@ import { WorkerHandle } from './worker-handle.ts';
 const ABORT_GRACE_MS = 1000;
 /** Quick stop: how long workers get before SIGKILL. */
 const QUICK_STOP_MS = 2000;
-/** This many workers failing before ready, in a row, means the app cannot boot: stop. */
+/** This many workers failing before ready, in a row, at start means the app cannot boot. */
 const MAX_BOOT_FAILURES = 3;
 
+/** What a HUP produces: the re-read config and the worker count it gives. */
+export type Reloader = () => Promise<{ resolved: Resolved; count: number }>;
+
+export interface MasterOptions {
+  readonly resolved: Resolved;
+  readonly listeners: readonly Listener[];
+  readonly count: number;
+  readonly log: Logger;
+  readonly pidFile: PidFile;
+  readonly reload: Reloader;
+}
+
+type Stopping = null | 'delay' | 'graceful' | 'quick';
+
 export class Master {
-  readonly #r: Resolved;
+  #r: Resolved;
+  readonly #o: MasterOptions;
   readonly #log: Logger;
-  readonly #listeners: readonly Listener[];
   readonly #workers = new Set<WorkerHandle>();
   readonly #actions: Action[] = [];
   readonly #dispatch: Dispatcher;
   #target: number;
   #nextId = 1;
-  #stopping: 'graceful' | 'quick' | null = null;
+  #stopping: Stopping = null;
   #exitCode: number = EXIT.OK;
   #announcedReady = false;
   #bootFailures = 0;
   #crashes: number[] = [];
   #respawnAt = 0;
+  /** Old workers still to be replaced by the rolling reload in progress. */
+  #rollQueue: WorkerHandle[] = [];
   #wake: NodeJS.Immediate | null = null;
   #done: ((code: number) => void) | null = null;
 
-  constructor(resolved: Resolved, listeners: readonly Listener[], count: number, log: Logger) {
-    this.#r = resolved;
-    this.#listeners = listeners;
-    this.#target = count;
-    this.#log = log;
+  constructor(o: MasterOptions) {
+    this.#o = o;
+    this.#r = o.resolved;
+    this.#target = o.count;
+    this.#log = o.log;
     this.#dispatch = new Dispatcher(() => this.#ready());
   }
 
   get info(): ServerInfo {
-    return { pid: process.pid, workers: this.#target, binds: this.#listeners.map((l) => l.url) };
+    return { pid: process.pid, workers: this.#target, binds: this.#o.listeners.map((l) => l.url) };
+  }
+
+  /** False while starting, during --shutdown-delay and while stopping (for readiness probes). */
+  get ready(): boolean {
+    return this.#announcedReady && this.#stopping === null && this.#ready().length > 0;
   }
 
   /** Runs until stopped; resolves with the exit code. */
@@ -57,7 +80,7 @@ export class Master {
       this.#actions.push(action);
       this.wakeup();
     });
-    this.#dispatch.attach(this.#listeners);
+    this.#dispatch.attach(this.#o.listeners);
     const timer = setInterval(() => this.wakeup(), 250);
     this.wakeup();
     return new Promise<number>((done) => {
@@ -79,7 +102,8 @@ export class Master {
   tick(): void {
     for (const action of this.#actions.splice(0)) this.#act(action);
     this.#checkTimeouts();
-    if (!this.#stopping) {
+    if (this.#stopping === null || this.#stopping === 'delay') {
+      this.#roll();
       this.#spawnMissing();
       this.#retireReplaced();
     } else if (this.#workers.size === 0) {
@@ -91,43 +115,129 @@ export class Master {
     return [...this.#workers].filter((w) => w.state === 'ready');
   }
 
+  #active(): WorkerHandle[] {
+    return [...this.#workers].filter((w) => w.active);
+  }
+
   #act(action: Action): void {
-    const c = this.#r.config;
+    const grace = this.#r.config.gracefulTimeout * 1000;
     switch (action) {
       case 'stop':
-        this.#stop('graceful');
+        this.#stop(this.#r.config.shutdownDelay > 0 ? 'delay' : 'graceful');
         break;
       case 'quick-stop':
         this.#stop('quick');
         break;
       case 'more':
-        this.#target++;
-        this.#log.info(`workers: ${this.#target - 1} → ${this.#target}`);
+        this.#setTarget(this.#target + 1);
         break;
-      case 'fewer': {
+      case 'fewer':
         if (this.#target <= 1) {
           this.#log.info('workers: already at 1, not going lower');
           break;
         }
-        this.#target--;
-        this.#log.info(`workers: ${this.#target + 1} → ${this.#target}`);
-        const newest = [...this.#workers].filter((w) => w.active).at(-1);
-        newest?.drain(c.gracefulTimeout * 1000);
+        this.#setTarget(this.#target - 1);
+        this.#active().at(-1)?.drain(grace);
+        break;
+      case 'reload':
+        if (this.#stopping) break;
+        if (this.#target === 0) this.#log.info('reload: bringing workers back after WINCH');
+        void this.#reload();
+        break;
+      case 'reopen-logs':
+        this.#log.reopen();
+        for (const w of this.#workers) sendToWorker(w.child, { t: 'reopen-logs' });
+        this.#log.info('log files reopened');
+        break;
+      case 'reexec': {
+        void runHook(this.#r.hooks, 'preExec', this.#log, this.info).then(() => {
+          this.#o.pidFile.moveAside();
+          const pid = reexec(this.#o.listeners);
+          this.#log.info(
+            `USR2: started a new master (pid ${pid}) on the same sockets; send TERM (or WINCH, then TERM) to this one (pid ${process.pid}) once it is ready`,
+          );
+        });
         break;
       }
-      case 'reload':
+      case 'stop-workers':
+        if (process.stderr.isTTY) {
+          this.#log.info('ignoring WINCH: it is a window resize on an interactive terminal');
+          break;
+        }
         this.#log.info(
-          'reloading: starting new workers; old ones drain once each new one is ready',
+          'WINCH: stopping all workers gracefully; the master stays (HUP brings them back)',
         );
-        for (const w of this.#workers) if (w.active) w.retiring = true;
+        this.#rollQueue = [];
+        this.#setTarget(0);
+        for (const w of this.#workers) w.drain(grace);
         break;
     }
   }
 
-  #stop(mode: 'graceful' | 'quick'): void {
-    if (this.#stopping === 'quick' || this.#stopping === mode) return;
+  #setTarget(n: number): void {
+    const old = this.#target;
+    if (n === old) return;
+    this.#target = n;
+    this.#log.info(`workers: ${old} → ${n}`);
+    void runHook(this.#r.hooks, 'nworkersChanged', this.#log, this.info, n, old);
+  }
+
+  /** HUP: re-read the config, then roll every worker, a batch at a time, new ones first. */
+  async #reload(): Promise<void> {
+    let next: Awaited<ReturnType<Reloader>>;
+    try {
+      next = await this.#o.reload();
+    } catch (err) {
+      this.#log.error(`reload failed, nothing changed: ${(err as Error).message}`);
+      return;
+    }
+    const old = this.#r.config;
+    for (const key of ['bind', 'dispatch', 'backlog'] as const) {
+      if (JSON.stringify(old[key]) !== JSON.stringify(next.resolved.config[key])) {
+        this.#log.warning(`reload: ${key} changed; it takes effect on restart or USR2, not HUP`);
+      }
+    }
+    this.#r = next.resolved;
+    await runHook(this.#r.hooks, 'onReload', this.#log, this.info);
+    this.#rollQueue = this.#active();
+    this.#log.info(
+      `reload: rolling ${this.#rollQueue.length} worker(s), ${this.#batch()} at a time`,
+    );
+    this.#setTarget(next.count);
+    this.wakeup();
+  }
+
+  /** How many workers a rolling reload replaces at once. */
+  #batch(): number {
+    return Math.max(1, Math.ceil(this.#target / 4));
+  }
+
+  /** Start the next batch of the rolling reload once the previous one is replaced. */
+  #roll(): void {
+    this.#rollQueue = this.#rollQueue.filter((w) => w.active);
+    if (!this.#rollQueue.length) return;
+    const inProgress = [...this.#workers].some(
+      (w) => w.state === 'booting' || (w.retiring && w.state === 'ready'),
+    );
+    if (inProgress) return;
+    for (const w of this.#rollQueue.splice(0, this.#batch())) w.retiring = true;
+  }
+
+  #stop(mode: Exclude<Stopping, null>): void {
+    const order: Stopping[] = [null, 'delay', 'graceful', 'quick'];
+    if (order.indexOf(mode) <= order.indexOf(this.#stopping)) return;
     this.#stopping = mode;
-    for (const l of this.#listeners) if (l.server) l.server.close();
+    this.#rollQueue = [];
+    if (mode === 'delay') {
+      const delay = this.#r.config.shutdownDelay;
+      this.#log.info(`shutdown delay: not ready, still serving for ${delay} s before draining`);
+      setTimeout(() => {
+        this.#stop('graceful');
+        this.wakeup();
+      }, delay * 1000).unref();
+      return;
+    }
+    for (const l of this.#o.listeners) if (l.server) l.server.close();
     const dropped = this.#dispatch.dropPending();
     if (dropped) this.#log.warning(`closed ${dropped} connection(s) that no worker had taken yet`);
     if (mode === 'graceful') {
@@ -147,7 +257,7 @@ export class Master {
 
   #checkTimeouts(): void {
     const now = Date.now();
-    const timeoutMs = this.#r.config.timeout * 1000;
+    const { timeout, maxWorkerMemory } = this.#r.config;
     for (const w of this.#workers) {
       if (w.killAt !== null && now >= w.killAt) {
         if (w.state === 'draining') {
@@ -157,20 +267,27 @@ export class Master {
         }
         w.signal('SIGKILL');
         w.killAt = Number.POSITIVE_INFINITY;
-      } else if (timeoutMs > 0 && w.killAt === null && now - w.lastBeat > timeoutMs) {
+      } else if (timeout > 0 && w.killAt === null && now - w.lastBeat > timeout * 1000) {
         const silent = ((now - w.lastBeat) / 1000).toFixed(1);
         this.#log.critical(
           `WORKER TIMEOUT: ${w.name} sent no heartbeat for ${silent} s — its event loop was blocked (${w.stats.inFlight} request(s) in flight); aborting it and starting a replacement`,
         );
+        void runHook(this.#r.hooks, 'workerAbort', this.#log, this.info, { pid: w.pid, id: w.id });
         w.signal('SIGABRT');
         w.killAt = now + ABORT_GRACE_MS;
+        w.retiring = true;
+      } else if (maxWorkerMemory > 0 && !w.retiring && w.stats.rssBytes > maxWorkerMemory) {
+        const mib = (n: number) => `${Math.round(n / 2 ** 20)} MiB`;
+        this.#log.warning(
+          `${w.name} uses ${mib(w.stats.rssBytes)} (max-worker-memory ${mib(maxWorkerMemory)}): replacing it`,
+        );
         w.retiring = true;
       }
     }
   }
 
   #spawnMissing(): void {
-    const active = [...this.#workers].filter((w) => w.active).length;
+    const active = this.#active().length;
     if (active >= this.#target || Date.now() < this.#respawnAt) return;
     for (let i = active; i < this.#target; i++) this.#spawn();
   }
@@ -178,19 +295,19 @@ export class Master {
   /** A retiring worker drains once a ready, non-retiring worker can take its place. */
   #retireReplaced(): void {
     const grace = this.#r.config.gracefulTimeout * 1000;
-    const retiring = [...this.#workers].filter(
-      (w) => w.retiring && w.state !== 'draining' && w.state !== 'exited',
-    );
+    const retiring = [...this.#workers].filter((w) => w.retiring && w.state === 'ready');
     if (!retiring.length) return;
-    const readyNew = [...this.#workers].filter((w) => w.state === 'ready' && !w.retiring).length;
+    const readyNew = this.#ready().length - retiring.length;
     const surplus = readyNew + retiring.length - this.#target;
     for (const w of retiring.slice(0, Math.max(0, surplus))) w.drain(grace);
   }
 
   #spawn(): void {
     const c = this.#r.config;
-    const child = spawnWorker(c, this.#listeners);
-    const w = new WorkerHandle(this.#nextId++, child);
+    const id = this.#nextId++;
+    void runHook(this.#r.hooks, 'preFork', this.#log, this.info, { pid: 0, id });
+    const child = spawnWorker(c, this.#o.listeners);
+    const w = new WorkerHandle(id, child);
     this.#workers.add(w);
     this.#log.info(`booting ${w.name}`);
     const jitter = c.maxRequestsJitter ? Math.floor(Math.random() * (c.maxRequestsJitter + 1)) : 0;
@@ -199,12 +316,12 @@ export class Master {
       id: w.id,
       config: c,
       configFile: this.#r.file,
-      listen: listenPlans(c, this.#listeners),
+      listen: listenPlans(c, this.#o.listeners),
       maxRequests: c.maxRequests ? c.maxRequests + jitter : 0,
     });
     onWorkerMessage(child, {
       ready: (m) => {
-        w.state = w.state === 'booting' ? 'ready' : w.state;
+        if (w.state === 'booting') w.state = 'ready';
         w.lastBeat = Date.now();
         this.#bootFailures = 0;
         this.#log.info(`${w.name} ready in ${m.bootMs} ms`);
@@ -250,26 +367,42 @@ export class Master {
       signal,
     });
     const how = signal ? `signal ${signal}` : `code ${code}`;
-    if (w.bootFailure) {
-      // The app itself cannot load (or a worker cannot listen): every worker would fail alike.
-      this.#log.error(w.bootFailure.message);
-      this.#fatal(w.bootFailure.code);
-    } else if (this.#stopping || was === 'draining') {
+    if (this.#stopping === 'graceful' || this.#stopping === 'quick' || was === 'draining') {
       this.#log.info(`${w.name} exited (${how})`);
     } else if (was === 'booting') {
-      this.#bootFailures++;
-      this.#log.error(`${w.name} died while booting (${how})`);
-      if (this.#bootFailures >= MAX_BOOT_FAILURES) {
-        this.#log.error(
-          `corral: ${MAX_BOOT_FAILURES} workers in a row died while booting; stopping`,
-        );
-        this.#fatal(EXIT.WORKER_BOOT);
-      }
+      this.#bootFailed(w, how);
     } else {
       this.#noteCrash();
       this.#log.error(`${w.name} exited unexpectedly (${how}); starting a replacement`);
     }
     this.wakeup();
+  }
+
+  /**
+   * At start, a worker that cannot load the app stops the server (every worker would fail
+   * alike). Once serving, it fails closed: the old workers keep serving, the error is logged.
+   */
+  #bootFailed(w: WorkerHandle, how: string): void {
+    const why = w.bootFailure?.message ?? `${w.name} died while booting (${how})`;
+    if (!this.#announcedReady) {
+      if (w.bootFailure) {
+        this.#log.error(why);
+        this.#fatal(w.bootFailure.code);
+      } else if (++this.#bootFailures >= MAX_BOOT_FAILURES) {
+        this.#log.error(
+          `${why}; ${MAX_BOOT_FAILURES} workers in a row died while booting: stopping`,
+        );
+        this.#fatal(EXIT.WORKER_BOOT);
+      } else {
+        this.#log.error(why);
+      }
+      return;
+    }
+    this.#log.error(`a new worker failed to boot; the running workers keep serving: ${why}`);
+    this.#rollQueue = [];
+    for (const old of this.#workers)
+      if (old.retiring && old.state === 'ready') old.retiring = false;
+    this.#noteCrash();
   }
 
   /** Crash-loop guard: respawn at once, but back off when crashes come fast. */
@@ -281,7 +414,7 @@ export class Master {
     if (n > 3) {
       const delay = Math.min(30_000, 250 * 2 ** (n - 3));
       this.#respawnAt = now + delay;
-      this.#log.warning(`${n} worker crashes in the last minute: next start in ${delay} ms`);
+      this.#log.warning(`${n} worker failures in the last minute: next start in ${delay} ms`);
     }
   }
 
@@ -294,7 +427,7 @@ export class Master {
     const done = this.#done;
     if (!done) return;
     this.#done = null;
-    for (const l of this.#listeners) l.close();
+    for (const l of this.#o.listeners) l.close();
     void runHook(this.#r.hooks, 'onExit', this.#log, this.info).then(() => done(this.#exitCode));
   }
 }

@@ -1,5 +1,13 @@
 /** Signal → action. Handlers only enqueue; the master loop acts. */
-export type Action = 'stop' | 'quick-stop' | 'reload' | 'more' | 'fewer';
+export type Action =
+  | 'stop'
+  | 'quick-stop'
+  | 'reload'
+  | 'more'
+  | 'fewer'
+  | 'reopen-logs'
+  | 'reexec'
+  | 'stop-workers';
 
 export const SIGNAL_ACTIONS: Readonly<Partial<Record<NodeJS.Signals, Action>>> = {
   SIGTERM: 'stop',
@@ -8,6 +16,9 @@ export const SIGNAL_ACTIONS: Readonly<Partial<Record<NodeJS.Signals, Action>>> =
   SIGHUP: 'reload',
   SIGTTIN: 'more',
   SIGTTOU: 'fewer',
+  SIGUSR1: 'reopen-logs',
+  SIGUSR2: 'reexec',
+  SIGWINCH: 'stop-workers',
 };
 
 /** Install handlers that call `enqueue`; returns a function that removes them. */

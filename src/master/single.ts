@@ -14,10 +14,11 @@ export async function runSingle(
   log: Logger,
 ): Promise<number> {
   const app = await loadApp(r.config.app ?? '', process.cwd());
-  const server = buildAppServer(r.config, app.listener, log);
+  const me = { pid: process.pid, id: 0 };
+  const server = buildAppServer(r.config, app.listener, log, { hooks: r.hooks, worker: me });
   for (const l of listeners) l.server?.on('connection', (s) => server.adopt(s));
   const info: ServerInfo = { pid: process.pid, workers: 0, binds: listeners.map((l) => l.url) };
-  await runHook(r.hooks, 'postWorkerInit', log, { pid: process.pid, id: 0 });
+  await runHook(r.hooks, 'postWorkerInit', log, me);
   log.info(`ready: serving ${app.description} from the master (single-process mode)`);
   await runHook(r.hooks, 'whenReady', log, info);
   return new Promise((done) => {

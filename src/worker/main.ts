@@ -28,9 +28,17 @@ function beatInterval(config: Config): number {
   return config.timeout > 0 ? Math.min(1000, Math.max(100, (config.timeout * 1000) / 4)) : 1000;
 }
 
-async function boot(msg: Boot, state: { server: AppServer | null; log: Logger | null }) {
+interface State {
+  server: AppServer | null;
+  log: Logger | null;
+  hooks: Hooks;
+  id: number;
+}
+
+async function boot(msg: Boot, state: State) {
   const started = performance.now();
   const { config, id } = msg;
+  state.id = id;
   const log = new Logger({
     level: config.logLevel,
     file: config.errorLogfile,
@@ -40,10 +48,13 @@ async function boot(msg: Boot, state: { server: AppServer | null; log: Logger | 
   process.title = `corral: worker ${id} [${config.app}]`;
   // Beat from the start: an app whose loading blocks the event loop is caught by --timeout too.
   setInterval(() => sendBeat(state.server), beatInterval(config)).unref();
+  const me = { pid: process.pid, id };
   let app: Awaited<ReturnType<typeof loadApp>>;
   let hooks: Hooks;
   try {
     hooks = await workerHooks(msg.configFile);
+    state.hooks = hooks;
+    await runHook(hooks, 'postFork', log, me);
     app = await loadApp(config.app ?? '', process.cwd());
   } catch (err) {
     const code = (err as { exitCode?: number }).exitCode ?? EXIT.APP_LOAD;
@@ -54,6 +65,8 @@ async function boot(msg: Boot, state: { server: AppServer | null; log: Logger | 
   }
   let retired = false;
   const server = buildAppServer(config, app.listener, log, {
+    hooks,
+    worker: me,
     onRequestDone: (n) => {
       if (!retired && msg.maxRequests > 0 && n >= msg.maxRequests) {
         retired = true;
@@ -74,7 +87,7 @@ async function boot(msg: Boot, state: { server: AppServer | null; log: Logger | 
     });
     process.exit(EXIT.WORKER_BOOT);
   }
-  await runHook(hooks, 'postWorkerInit', log, { pid: process.pid, id });
+  await runHook(hooks, 'postWorkerInit', log, me);
   sendToMaster({ t: 'ready', bootMs: Math.round(performance.now() - started) });
   log.debug(`booted ${app.description} in ${Math.round(performance.now() - started)} ms`);
 }
@@ -102,7 +115,7 @@ function batchClosed(): () => void {
 }
 
 function main(): void {
-  const state: { server: AppServer | null; log: Logger | null } = { server: null, log: null };
+  const state: State = { server: null, log: null, hooks: {}, id: 0 };
   const pendingConns: Socket[] = [];
   const drainAndExit = (why: string) => {
     state.log?.debug(`draining: ${why}`);
@@ -110,7 +123,16 @@ function main(): void {
     if (!server) process.exit(0);
     // A fresh count for the master, so a kill at the graceful timeout says what it cut.
     sendBeat(server);
-    server.drain().then(() => process.exit(0));
+    server.drain().then(async () => {
+      if (state.log)
+        await runHook(state.hooks, 'workerExit', state.log, { pid: process.pid, id: state.id });
+      process.exit(0);
+    });
+  };
+  const quit = async () => {
+    if (state.log)
+      await runHook(state.hooks, 'workerInt', state.log, { pid: process.pid, id: state.id });
+    process.exit(0);
   };
   onMasterMessage({
     boot: (msg) => {
@@ -134,6 +156,10 @@ function main(): void {
       else pendingConns.push(socket);
     },
     drain: () => drainAndExit('asked by master'),
+    'reopen-logs': () => {
+      state.log?.reopen();
+      state.server?.reopenLogs();
+    },
   });
   // The master is gone: finish what we have and leave; never linger as an orphan.
   process.on('disconnect', () => {
@@ -142,8 +168,8 @@ function main(): void {
   });
   process.on('SIGTERM', () => drainAndExit('SIGTERM'));
   // Quick stop. Ctrl+C reaches the whole process group; the master coordinates the rest.
-  process.on('SIGINT', () => process.exit(0));
-  process.on('SIGQUIT', () => process.exit(0));
+  process.on('SIGINT', quit);
+  process.on('SIGQUIT', quit);
   // A terminal hangup is the master's business (reload), not the worker's.
   process.on('SIGHUP', () => {});
   process.on('uncaughtException', (err) => {

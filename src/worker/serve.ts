@@ -1,27 +1,51 @@
-/** Build the app server from config and listen per plan; shared by workers and single mode. */
+/** Build the app server from config and hooks; shared by workers and single-process mode. */
 import type { RequestListener } from 'node:http';
 import { guardListener } from '../app/load.ts';
 import type { Config } from '../config/settings.ts';
+import { type Hooks, runHook, type WorkerInfo } from '../hooks.ts';
 import { openAccessLog } from '../log/access.ts';
 import type { Logger } from '../log/logger.ts';
 import { AppServer, type AppServerOptions } from './server.ts';
+
+export interface BuildOptions {
+  readonly hooks: Hooks;
+  readonly worker: WorkerInfo;
+  /** After each request, with the worker's running total (max-requests). */
+  readonly onRequestDone?: (requests: number) => void;
+  readonly onHandoffClosed?: AppServerOptions['onHandoffClosed'];
+}
 
 export function buildAppServer(
   config: Config,
   listener: RequestListener,
   log: Logger,
-  extra: Pick<AppServerOptions, 'onRequestDone' | 'onHandoffClosed'> = {},
+  { hooks, worker, onRequestDone, onHandoffClosed }: BuildOptions,
 ): AppServer {
   const guarded = guardListener(listener, (err, req) => {
     log.error(`error handling ${req.method} ${req.url}: ${(err as Error)?.stack ?? err}`);
   });
+  const { preRequest, postRequest } = hooks;
   const server = new AppServer({
     listener: guarded,
     keepAlive: config.keepAlive,
+    requestTimeout: config.requestTimeout,
     accessLog: config.accessLogfile
       ? openAccessLog(config.accessLogfile, config.accessLogformat)
       : null,
-    ...extra,
+    // Per-request hooks cost nothing unless the config file sets them.
+    beforeRequest: preRequest && ((req) => runHook(hooks, 'preRequest', log, worker, req)),
+    afterRequest:
+      postRequest || onRequestDone
+        ? (req, res, n) => {
+            if (postRequest) void runHook(hooks, 'postRequest', log, worker, req, res);
+            onRequestDone?.(n);
+          }
+        : undefined,
+    onRequestTimeout: (req, ms) =>
+      log.warning(
+        `request timeout: ${req.method} ${req.url} ran ${(ms / 1000).toFixed(1)} s (request-timeout ${config.requestTimeout} s); answered 503, the worker keeps serving`,
+      ),
+    onHandoffClosed,
   });
   server.http.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     log.debug(`client error: ${err.code ?? err.message}`);

@@ -1,41 +1,61 @@
 /**
  * The HTTP server a worker (or the master in single-process mode) runs around the app:
- * counts requests, tracks connections, and drains without resetting anyone.
+ * counts requests, enforces the per-request timeout, tracks connections, and drains without
+ * resetting anyone.
  */
-import { createServer, type RequestListener, type Server } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type RequestListener,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import type { ListenPlan } from '../ipc.ts';
 import type { AccessLog } from '../log/access.ts';
 
-interface PendingResponse {
-  readonly headersSent: boolean;
-  setHeader(name: string, value: string): void;
-}
+/**
+ * When draining, a keep-alive connection that was idle is closed only after this long without
+ * a new request: a client that sends one in that window gets an answer with `Connection:
+ * close` instead of a reset from a connection closed under it.
+ */
+const IDLE_GRACE_MS = 1000;
 
 export interface AppServerOptions {
   readonly listener: RequestListener;
   /** Seconds an idle keep-alive connection stays open; 0 = close after each response. */
   readonly keepAlive: number;
+  /** Seconds a request may run before it is answered 503; 0 = no limit. */
+  readonly requestTimeout: number;
   readonly accessLog: AccessLog | null;
-  /** Called after each response is done (finished or aborted). */
-  readonly onRequestDone?: (requests: number) => void;
+  /** Runs before the app sees the request; the request waits for a returned promise. */
+  readonly beforeRequest?: (req: IncomingMessage) => unknown;
+  /** Runs after each response is done (finished or aborted). */
+  readonly afterRequest?: (req: IncomingMessage, res: ServerResponse, requests: number) => void;
+  /** A request ran past the request timeout and was cut. */
+  readonly onRequestTimeout?: (req: IncomingMessage, ranMs: number) => void;
   /** Called when a handed-off connection closes. */
   readonly onHandoffClosed?: () => void;
 }
+
+type WithMessage = Socket & { _httpMessage?: ServerResponse | null };
 
 export class AppServer {
   readonly http: Server;
   requests = 0;
   inFlight = 0;
+  readonly #o: AppServerOptions;
   readonly #sockets = new Set<Socket>();
   readonly #listeners: NetServer[] = [];
-  #draining = false;
-  #drained: (() => void) | null = null;
+  /** Requests in flight and when they started; kept only when a request timeout is set. */
+  readonly #running = new Map<ServerResponse, { req: IncomingMessage; start: number }>();
+  /** While draining: when each connection last finished a response. */
+  readonly #idleSince = new Map<Socket, number>();
   #drainPromise: Promise<void> | null = null;
-  readonly #opts: AppServerOptions;
+  #drained: (() => void) | null = null;
 
   constructor(opts: AppServerOptions) {
-    this.#opts = opts;
+    this.#o = opts;
     this.http = createServer(
       { keepAliveTimeout: Math.max(1, opts.keepAlive * 1000) },
       this.#handle,
@@ -48,31 +68,64 @@ export class AppServer {
       this.#sockets.add(socket);
       socket.once('close', () => {
         this.#sockets.delete(socket);
-        if (this.#draining) this.#checkDrained();
+        this.#idleSince.delete(socket);
+        this.#checkDrained();
       });
     });
+    if (opts.requestTimeout > 0) {
+      const every = Math.min(1000, Math.max(50, (opts.requestTimeout * 1000) / 4));
+      setInterval(() => this.#cutSlowRequests(), every).unref();
+    }
   }
 
   readonly #handle: RequestListener = (req, res) => {
     this.requests++;
     this.inFlight++;
-    const { accessLog, keepAlive } = this.#opts;
+    const { accessLog, keepAlive, requestTimeout, afterRequest, beforeRequest } = this.#o;
     const start = accessLog ? process.hrtime.bigint() : 0n;
-    if (this.#draining || keepAlive === 0) res.setHeader('connection', 'close');
+    if (this.#drainPromise || keepAlive === 0) res.setHeader('connection', 'close');
+    if (requestTimeout > 0) this.#running.set(res, { req, start: Date.now() });
     res.once('close', () => {
       this.inFlight--;
+      if (requestTimeout > 0) this.#running.delete(res);
       if (accessLog) {
         accessLog.write({ req, res, start, end: process.hrtime.bigint(), time: new Date() });
       }
-      this.#opts.onRequestDone?.(this.requests);
-      if (this.#draining) setImmediate(() => this.http.closeIdleConnections());
+      afterRequest?.(req, res, this.requests);
+      if (this.#drainPromise && !req.socket.destroyed) this.#idleSince.set(req.socket, Date.now());
     });
-    this.#opts.listener(req, res);
+    if (beforeRequest) {
+      const r = beforeRequest(req);
+      if (r && typeof (r as Promise<unknown>).then === 'function') {
+        (r as Promise<unknown>).then(() => this.#o.listener(req, res));
+        return;
+      }
+    }
+    this.#o.listener(req, res);
   };
+
+  /** Answer requests that ran past the request timeout; later writes by the app are dropped. */
+  #cutSlowRequests(): void {
+    const limit = this.#o.requestTimeout * 1000;
+    const now = Date.now();
+    for (const [res, { req, start }] of this.#running) {
+      if (now - start < limit) continue;
+      this.#running.delete(res);
+      this.#o.onRequestTimeout?.(req, now - start);
+      res.on('error', () => {});
+      if (!res.headersSent) {
+        res.writeHead(503, { 'content-type': 'text/plain', connection: 'close' });
+        res.end('Service Unavailable: the request timed out\n');
+      } else {
+        res.destroy();
+      }
+      silence(res);
+    }
+  }
 
   /** Serve a connection the master accepted and handed over. */
   adopt(socket: Socket): void {
-    if (this.#opts.onHandoffClosed) socket.once('close', this.#opts.onHandoffClosed);
+    if (this.#o.onHandoffClosed) socket.once('close', this.#o.onHandoffClosed);
     this.http.emit('connection', socket);
     socket.resume();
   }
@@ -98,33 +151,42 @@ export class AppServer {
     });
   }
 
-  get draining(): boolean {
-    return this.#draining;
-  }
-
   /**
-   * Stop taking connections; in-flight requests finish and get `Connection: close`; idle
-   * keep-alive connections are closed between requests. Resolves when no connection is left.
+   * Stop taking connections; responses from now on carry `Connection: close`; connections
+   * idle for IDLE_GRACE_MS are closed between requests. Resolves when no connection is left.
    */
   drain(): Promise<void> {
     this.#drainPromise ??= new Promise((done) => {
-      this.#draining = true;
       this.#drained = done;
+      const now = Date.now();
       for (const socket of this.#sockets) {
-        // The response in progress on this connection, if any (node:http's own link).
-        const res = (socket as Socket & { _httpMessage?: PendingResponse })._httpMessage;
+        const res = (socket as WithMessage)._httpMessage;
         if (res && !res.headersSent) res.setHeader('connection', 'close');
+        if (!res) this.#idleSince.set(socket, now);
       }
       for (const l of this.#listeners) l.close();
-      this.http.closeIdleConnections();
+      const sweep = setInterval(() => this.#closeIdle(), 100);
+      sweep.unref();
       this.#checkDrained();
     });
     return this.#drainPromise;
   }
 
+  #closeIdle(): void {
+    const now = Date.now();
+    for (const [socket, since] of this.#idleSince) {
+      if ((socket as WithMessage)._httpMessage) this.#idleSince.delete(socket);
+      else if (now - since >= IDLE_GRACE_MS) socket.end();
+    }
+  }
+
   /** Open connections. */
   get connections(): number {
     return this.#sockets.size;
+  }
+
+  reopenLogs(): void {
+    this.#o.accessLog?.reopen();
   }
 
   #checkDrained(): void {
@@ -133,5 +195,24 @@ export class AppServer {
       this.#drained = null;
       done();
     }
+  }
+}
+
+const METHODS = [
+  'writeHead',
+  'setHeader',
+  'appendHeader',
+  'removeHeader',
+  'write',
+  'end',
+  'flushHeaders',
+];
+
+/** After a timeout answer, the app's own late writes must not throw inside the worker. */
+function silence(res: ServerResponse): void {
+  for (const m of METHODS) {
+    (res as unknown as Record<string, unknown>)[m] = function (this: unknown) {
+      return m === 'write' ? true : this;
+    };
   }
 }
