@@ -24,7 +24,14 @@ export class Dispatcher {
   }
 
   #pick(): WorkerHandle | null {
-    const ready = this.#ready();
+    // A worker whose heartbeats are late (blocked event loop) gets nothing while another is
+    // responsive; one due for replacement only when no other is ready.
+    const now = Date.now();
+    const all = this.#ready();
+    const live = all.filter((w) => !w.stale(now));
+    const pool = live.length ? live : all;
+    const staying = pool.filter((w) => !w.retiring);
+    const ready = staying.length ? staying : pool;
     const n = ready.length;
     if (n === 0) return null;
     this.#turn = (this.#turn + 1) % n;

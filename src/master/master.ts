@@ -270,10 +270,11 @@ export class Master {
       } else if (timeout > 0 && w.killAt === null && now - w.lastBeat > timeout * 1000) {
         const silent = ((now - w.lastBeat) / 1000).toFixed(1);
         this.#log.critical(
-          `WORKER TIMEOUT: ${w.name} sent no heartbeat for ${silent} s — its event loop was blocked (${w.stats.inFlight} request(s) in flight); aborting it and starting a replacement`,
+          `WORKER TIMEOUT: ${w.name} sent no heartbeat for ${silent} s — its event loop was blocked (${w.conns} open connection(s), ${w.stats.inFlight} request(s) in flight at its last heartbeat); aborting it and starting a replacement`,
         );
         void runHook(this.#r.hooks, 'workerAbort', this.#log, this.info, { pid: w.pid, id: w.id });
         w.signal('SIGABRT');
+        w.timedOut = true;
         w.killAt = now + ABORT_GRACE_MS;
         w.retiring = true;
       } else if (maxWorkerMemory > 0 && !w.retiring && w.stats.rssBytes > maxWorkerMemory) {
@@ -369,6 +370,9 @@ export class Master {
     const how = signal ? `signal ${signal}` : `code ${code}`;
     if (this.#stopping === 'graceful' || this.#stopping === 'quick' || was === 'draining') {
       this.#log.info(`${w.name} exited (${how})`);
+    } else if (w.timedOut) {
+      this.#noteCrash();
+      this.#log.info(`${w.name} exited (${how}) after its WORKER TIMEOUT`);
     } else if (was === 'booting') {
       this.#bootFailed(w, how);
     } else {

@@ -7,6 +7,12 @@ import { sendToWorker, type WorkerStats } from '../ipc.ts';
 
 export type WorkerState = 'booting' | 'ready' | 'draining' | 'exited';
 
+/**
+ * Workers beat twice a second; one silent this long has a blocked event loop right now, so it
+ * gets no new connections even before --timeout replaces it.
+ */
+const STALE_MS = 1200;
+
 export class WorkerHandle {
   /** Increasing number, Gunicorn's "age": `worker 7` is the seventh started. */
   readonly id: number;
@@ -22,6 +28,8 @@ export class WorkerHandle {
   retiring = false;
   /** When to SIGKILL: set on drain (graceful timeout) and on timeout abort. */
   killAt: number | null = null;
+  /** Aborted for missing heartbeats (--timeout). */
+  timedOut = false;
   /** Set when the worker reported it could not boot. */
   bootFailure: { message: string; code: number } | null = null;
 
@@ -33,6 +41,11 @@ export class WorkerHandle {
 
   get name(): string {
     return `worker ${this.id} (pid ${this.pid})`;
+  }
+
+  /** Its event loop looks blocked (heartbeats are late). */
+  stale(now: number): boolean {
+    return now - this.lastBeat > STALE_MS;
   }
 
   /** Serving or about to: counts toward the target number of workers. */

@@ -23,9 +23,12 @@ async function workerHooks(file: string | null): Promise<Hooks> {
   );
 }
 
-/** Heartbeat interval: often enough that a timeout of T is noticed within ~T. */
+/**
+ * Heartbeat interval: twice a second (cheap, and lets the master notice a blocked event loop
+ * within about a second), more often for short timeouts.
+ */
 function beatInterval(config: Config): number {
-  return config.timeout > 0 ? Math.min(1000, Math.max(100, (config.timeout * 1000) / 4)) : 1000;
+  return config.timeout > 0 ? Math.min(500, Math.max(100, (config.timeout * 1000) / 4)) : 500;
 }
 
 interface State {
@@ -72,6 +75,7 @@ async function boot(msg: Boot, state: State) {
         retired = true;
         log.info(`served ${n} requests (max-requests ${msg.maxRequests}): asking to be replaced`);
         sendToMaster({ t: 'retire', reason: 'max-requests' });
+        server.leave();
       }
     },
     onHandoffClosed: batchClosed(),

@@ -52,6 +52,8 @@ export class AppServer {
   /** While draining: when each connection last finished a response. */
   readonly #idleSince = new Map<Socket, number>();
   #drainPromise: Promise<void> | null = null;
+  /** Due for replacement: keep serving, but send keep-alive clients elsewhere. */
+  #leaving = false;
   #drained: (() => void) | null = null;
 
   constructor(opts: AppServerOptions) {
@@ -83,7 +85,7 @@ export class AppServer {
     this.inFlight++;
     const { accessLog, keepAlive, requestTimeout, afterRequest, beforeRequest } = this.#o;
     const start = accessLog ? process.hrtime.bigint() : 0n;
-    if (this.#drainPromise || keepAlive === 0) res.setHeader('connection', 'close');
+    if (this.#leaving || keepAlive === 0) res.setHeader('connection', 'close');
     if (requestTimeout > 0) this.#running.set(res, { req, start: Date.now() });
     res.once('close', () => {
       this.inFlight--;
@@ -123,6 +125,14 @@ export class AppServer {
     }
   }
 
+  /**
+   * This worker is due for replacement (max-requests): from now on each response carries
+   * `Connection: close`, so keep-alive clients reconnect and the master sends them elsewhere.
+   */
+  leave(): void {
+    this.#leaving = true;
+  }
+
   /** Serve a connection the master accepted and handed over. */
   adopt(socket: Socket): void {
     if (this.#o.onHandoffClosed) socket.once('close', this.#o.onHandoffClosed);
@@ -158,6 +168,7 @@ export class AppServer {
   drain(): Promise<void> {
     this.#drainPromise ??= new Promise((done) => {
       this.#drained = done;
+      this.#leaving = true;
       const now = Date.now();
       for (const socket of this.#sockets) {
         const res = (socket as WithMessage)._httpMessage;

@@ -1,0 +1,187 @@
+// Recycling, reloads, scaling and upgrades under real keep-alive load: nothing is lost.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { FIXTURES, sleep, startCorral, workerPids } from '../helpers/corral.ts';
+import { failures, load } from '../helpers/load.ts';
+
+const LISTENER = `${FIXTURES}listener.mjs`;
+
+test('max-requests 50 + jitter 10: 3,000 requests over 16 connections, 0 errors, ≥ 20 workers', async () => {
+  const server = await startCorral([
+    LISTENER,
+    '-w',
+    '2',
+    '-b',
+    '127.0.0.1:0',
+    '--max-requests',
+    '50',
+    '--max-requests-jitter',
+    '10',
+  ]);
+  try {
+    const r = await load({ url: `${server.url}/`, connections: 16, total: 3000 });
+    assert.equal(failures(r), '{"errors":{},"non2xx":{}}');
+    assert.equal(r.answered, r.issued);
+    assert.ok(r.pids.size >= 20, `${r.pids.size} distinct workers served`);
+    console.log(`# ${r.pids.size} workers served 3000 requests`);
+  } finally {
+    assert.equal(await server.stop(), 0);
+  }
+});
+
+test('5 HUPs 0.8 s apart, TTIN then TTOU, during 30,000 requests: every request answered', async () => {
+  const server = await startCorral([LISTENER, '-w', '2', '-b', '127.0.0.1:0']);
+  try {
+    const pid = server.proc.pid as number;
+    const signals = (async () => {
+      await sleep(300);
+      for (let i = 0; i < 5; i++) {
+        process.kill(pid, 'SIGHUP');
+        await sleep(800);
+      }
+      process.kill(pid, 'SIGTTIN');
+      await server.waitFor(/workers: 2 → 3/);
+      await sleep(800);
+      process.kill(pid, 'SIGTTOU');
+      await server.waitFor(/workers: 3 → 2/);
+      await sleep(500);
+    })();
+    const r = await load({
+      url: `${server.url}/`,
+      connections: 16,
+      total: 30_000,
+      until: signals,
+      maxMs: 120_000,
+    });
+    await signals;
+    assert.equal(failures(r), '{"errors":{},"non2xx":{}}');
+    assert.equal(r.answered, r.issued);
+    assert.ok(r.issued >= 30_000);
+    assert.ok(workerPids(server.output()).length >= 12, 'workers were replaced on every HUP');
+    assert.equal((server.output().match(/reload: rolling/g) ?? []).length, 5);
+    // Back to two serving workers at the end (once the load's connections are reported closed).
+    await sleep(300);
+    const after = await load({ url: `${server.url}/`, connections: 8, total: 400 });
+    assert.equal(after.pids.size, 2);
+  } finally {
+    assert.equal(await server.stop(), 0);
+  }
+});
+
+test('kill -9 of a worker under load: the master survives and is back to N workers', async () => {
+  const server = await startCorral([LISTENER, '-w', '2', '-b', '127.0.0.1:0']);
+  try {
+    const [victim] = workerPids(server.output());
+    const killer = (async () => {
+      await sleep(500);
+      process.kill(victim as number, 'SIGKILL');
+      await server.waitFor(/worker 3 \(pid \d+\) ready/);
+      await sleep(300);
+    })();
+    const r = await load({ url: `${server.url}/`, connections: 16, total: 4000, until: killer });
+    await killer;
+    const lost = [...r.errors.values()].reduce((a, b) => a + b, 0);
+    // Only requests in flight on the killed worker may fail: at most one per connection.
+    assert.ok(lost <= 16, `lost ${lost}: ${failures(r)}`);
+    assert.equal([...r.statuses.keys()].join(), '200');
+    await sleep(300); // let the workers report the load's connections closed
+    const after = await load({ url: `${server.url}/`, connections: 8, total: 400 });
+    assert.equal(after.pids.size, 2, 'two workers again');
+    assert.equal(after.pids.has(String(victim)), false);
+  } finally {
+    assert.equal(await server.stop(), 0);
+  }
+});
+
+test('SIGTERM under load with --shutdown-delay 1: every request sent on an open connection is answered', async () => {
+  const server = await startCorral([
+    LISTENER,
+    '-w',
+    '2',
+    '-b',
+    '127.0.0.1:0',
+    '--shutdown-delay',
+    '1',
+  ]);
+  const stopper = (async () => {
+    await sleep(500);
+    server.proc.kill('SIGTERM');
+    await server.waitFor(/shutdown delay: not ready, still serving for 1 s/);
+  })();
+  // Each client stops when a response says Connection: close (the server is leaving).
+  const r = await load({
+    url: `${server.url}/`,
+    connections: 16,
+    total: 1_000_000,
+    stopOnClose: true,
+    maxMs: 30_000,
+  });
+  await stopper;
+  assert.equal(failures(r), '{"errors":{},"non2xx":{}}');
+  assert.equal(r.answered, r.issued);
+  assert.ok(r.issued > 1000);
+  assert.equal(await server.exited, 0);
+  const out = server.output();
+  assert.ok(
+    out.indexOf('shutdown delay') < out.indexOf('graceful stop'),
+    'served during the delay, then drained',
+  );
+});
+
+test('USR2 then TERM to the old master under load: 0 failed requests, the new master serves', async () => {
+  const old = await startCorral([LISTENER, '-w', '2', '-b', '127.0.0.1:0']);
+  const oldPid = old.proc.pid as number;
+  let newPid = 0;
+  try {
+    const upgrade = (async () => {
+      await sleep(300);
+      old.proc.kill('SIGUSR2');
+      const m = await old.waitFor(
+        /\[(\d+)\] \[INFO\] \[master\] ready: 2 worker\(s\) serving[\s\S]*\[(\d+)\] \[INFO\] \[master\] ready: 2/,
+      );
+      newPid = Number(m[2]);
+      assert.notEqual(newPid, oldPid);
+      await sleep(300);
+      old.proc.kill('SIGTERM');
+      await old.exited;
+      await sleep(300);
+    })();
+    const r = await load({
+      url: `${old.url}/`,
+      connections: 16,
+      total: 3000,
+      until: upgrade,
+      maxMs: 60_000,
+    });
+    await upgrade;
+    assert.equal(failures(r), '{"errors":{},"non2xx":{}}');
+    assert.equal(r.answered, r.issued);
+    assert.match(
+      old.output(),
+      /Listening at: http:\/\/127\.0\.0\.1:\d+ \(\d+\) \(inherited from the previous master\)/,
+    );
+    // The old master is gone; the port answers from the new master's workers.
+    const after = await load({ url: `${old.url}/`, connections: 4, total: 100 });
+    assert.equal(after.answered, 100);
+    const newWorkers = [
+      ...old.output().matchAll(/\[(\d+)\] \[INFO\] \[master\] booting worker \d+ \(pid (\d+)\)/g),
+    ]
+      .filter((m) => Number(m[1]) === newPid)
+      .map((m) => m[2]);
+    for (const p of after.pids)
+      assert.ok(newWorkers.includes(p), `pid ${p} belongs to the new master`);
+  } finally {
+    if (newPid) {
+      process.kill(newPid, 'SIGTERM');
+      for (let i = 0; i < 100; i++) {
+        try {
+          process.kill(newPid, 0);
+          await sleep(50);
+        } catch {
+          break;
+        }
+      }
+    }
+    await old.stop('SIGKILL');
+  }
+});
