@@ -325,7 +325,9 @@ export class Master {
         if (w.state === 'booting') w.state = 'ready';
         w.lastBeat = Date.now();
         this.#bootFailures = 0;
-        this.#log.info(`${w.name} ready in ${m.bootMs} ms`);
+        this.#log.info(
+          `${w.name} ready in ${Date.now() - w.startedAt} ms (app loaded in ${m.bootMs} ms)`,
+        );
         this.#dispatch.flush();
         this.#maybeAnnounceReady();
         this.wakeup();
