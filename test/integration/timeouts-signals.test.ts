@@ -176,3 +176,39 @@ test('hooks run where Gunicorn runs them; a throwing hook is logged and the serv
   assert.ok(seen.includes('nworkersChanged 1->2'));
   assert.ok(seen.includes('nworkersChanged 2->1'));
 });
+
+test('HUP fails closed: a broken app or config changes nothing and the old workers keep serving', async () => {
+  const { copyFileSync, writeFileSync } = await import('node:fs');
+  const dir = mkdtempSync(join(tmpdir(), 'corral-'));
+  const app = join(dir, 'app.mjs');
+  copyFileSync(LISTENER, app);
+  writeFileSync(join(dir, 'corral.config.json'), '{"workers": 2}');
+  const server = await startCorral([app, '-b', '127.0.0.1:0'], { cwd: dir });
+  try {
+    // A broken app: the replacement cannot boot, the roll stops, the old workers stay.
+    writeFileSync(app, "throw new Error('syntax of the new release is broken');\n");
+    server.proc.kill('SIGHUP');
+    await server.waitFor(
+      /a new worker failed to boot; the running workers keep serving: .*syntax of the new release is broken/,
+    );
+    for (let i = 0; i < 10; i++) assert.equal((await get(`${server.url}/`)).status, 200);
+    assert.equal(server.proc.exitCode, null);
+    // A broken config file: nothing changes at all.
+    writeFileSync(join(dir, 'corral.config.json'), '{"workers": "many"}');
+    server.proc.kill('SIGHUP');
+    await server.waitFor(
+      /reload failed, nothing changed: corral: invalid workers .* from config file corral\.config\.json: "many"/,
+    );
+    // Fixed: the next HUP rolls onto the new code.
+    copyFileSync(LISTENER, app);
+    writeFileSync(join(dir, 'corral.config.json'), '{"workers": 2}');
+    await sleep(1100); // past the back-off from the failed boot
+    server.proc.kill('SIGHUP');
+    await server.waitFor(
+      /reload: rolling 2 worker\(s\)[\s\S]*reload: rolling 2 worker\(s\)[\s\S]*worker \d+ \(pid \d+\) exited \(code 0\)[\s\S]*worker \d+ \(pid \d+\) exited \(code 0\)/,
+    );
+    assert.equal((await get(`${server.url}/`)).status, 200);
+  } finally {
+    assert.equal(await server.stop(), 0);
+  }
+});
