@@ -42,8 +42,8 @@ export type FromWorker =
   | ({ readonly t: 'beat' } & WorkerStats)
   /** `n` handed-off connections have closed since the last report. */
   | { readonly t: 'closed'; readonly n: number }
-  /** The worker wants to be replaced (it reached max-requests). */
-  | { readonly t: 'retire'; readonly reason: 'max-requests' }
+  /** The worker wants to be replaced (max-requests; a sync worker whose request timed out). */
+  | { readonly t: 'retire'; readonly reason: 'max-requests' | 'request-timeout' }
   | { readonly t: 'boot-failed'; readonly message: string; readonly code: number };
 
 type Handlers<M extends { t: string }, H> = {

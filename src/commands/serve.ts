@@ -70,6 +70,10 @@ export async function serve(r: Resolved, reresolve: () => Promise<Resolved>): Pr
     log.info(`Listening at: ${l.url} (${process.pid})${how}`);
   }
   log.info(`App: ${spec}`);
+  for (const notice of r.notices) log.info(notice);
+  if (count === 0 && c.workerClass === 'sync') {
+    log.warning('single-process mode serves requests concurrently: workerClass sync needs workers');
+  }
   log.info(
     count === 0
       ? `Single process: ${why}`

@@ -24,6 +24,8 @@ export interface Resolved {
   readonly hooks: Hooks;
   /** Absolute path of the config file loaded, if any. */
   readonly file: string | null;
+  /** One-line notices about how input was read (an alias used, say). */
+  readonly notices: readonly string[];
 }
 
 export interface ResolveInput {
@@ -56,9 +58,18 @@ export function invalid(
   );
 }
 
-function parseValue(name: SettingName, raw: unknown, source: Source): unknown {
+function parseValue(name: SettingName, raw: unknown, source: Source, notices?: string[]): unknown {
   try {
-    return settings[name].type.parse(raw);
+    const value = settings[name].type.parse(raw);
+    // A name that parsed to a different name is an alias (Gunicorn's worker classes, say).
+    if (
+      typeof raw === 'string' &&
+      typeof value === 'string' &&
+      raw.trim().toLowerCase() !== value
+    ) {
+      notices?.push(`${name}: ${raw} (${describeSource(source)}) runs as corral's ${value}`);
+    }
+    return value;
   } catch (err) {
     if (err instanceof ValueError) throw invalid(name, source, raw, err.allowed);
     throw err;
@@ -103,11 +114,21 @@ function bindFromEnv(env: Readonly<Record<string, string | undefined>>) {
   return { raw: `${hostPart}:${port || '8000'}`, origin };
 }
 
+/** Settings that are fine alone but not together. */
+function checkCombinations(c: Config, sources: Readonly<Record<SettingName, Source>>): void {
+  if (c.workerClass === 'sync' && c.dispatch !== 'least-conn') {
+    throw new UsageError(
+      `corral: workerClass sync (from ${describeSource(sources.workerClass)}) needs dispatch least-conn, got ${c.dispatch} (from ${describeSource(sources.dispatch)}): only the master knows which worker is idle`,
+    );
+  }
+}
+
 export async function resolveConfig(input: ResolveInput = {}): Promise<Resolved> {
   const env = input.env ?? {};
   const cwd = input.cwd ?? process.cwd();
   const cli = input.cli ?? [];
   const values: Record<string, unknown> = {};
+  const notices: string[] = [];
   const sources = {} as Record<SettingName, Source>;
   for (const name of SETTING_NAMES) {
     values[name] = settings[name].default;
@@ -140,7 +161,7 @@ export async function resolveConfig(input: ResolveInput = {}): Promise<Resolved>
       }
       const name = key as SettingName;
       const source: Source = { kind: 'file', origin };
-      values[name] = parseValue(name, raw, source);
+      values[name] = parseValue(name, raw, source, notices);
       sources[name] = source;
     }
   }
@@ -161,7 +182,7 @@ export async function resolveConfig(input: ResolveInput = {}): Promise<Resolved>
         continue;
       }
       const source: Source = { kind: 'env', origin: varName };
-      values[name] = parseValue(name, raw, source);
+      values[name] = parseValue(name, raw, source, notices);
       sources[name] = source;
       break;
     }
@@ -171,7 +192,7 @@ export async function resolveConfig(input: ResolveInput = {}): Promise<Resolved>
   const fromCli = new Map<SettingName, unknown[]>();
   for (const v of cli) {
     const source: Source = { kind: 'cli', origin: v.flag };
-    const parsed = parseValue(v.name, v.raw, source);
+    const parsed = parseValue(v.name, v.raw, source, notices);
     if (settings[v.name].type.repeatable) {
       const items = fromCli.get(v.name) ?? [];
       items.push(...(parsed as unknown[]));
@@ -187,10 +208,12 @@ export async function resolveConfig(input: ResolveInput = {}): Promise<Resolved>
     sources.app = { kind: 'cli', origin: 'APP' };
   }
 
+  checkCombinations(values as unknown as Config, sources);
   return {
     config: Object.freeze(values) as unknown as Config,
     sources: Object.freeze(sources),
     hooks: Object.freeze(hooks),
     file,
+    notices,
   };
 }

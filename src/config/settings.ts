@@ -65,11 +65,15 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 // Built outside the table so their literal types are inferred on their own.
 const dispatchType = oneOf(DISPATCH_MODES);
 const logLevelType = oneOf(LOG_LEVELS);
-const workerClassType = oneOf(['async'], {
+/** Gunicorn's worker class names map onto corral's. */
+export const WORKER_CLASSES = ['async', 'sync'] as const;
+export type WorkerClass = (typeof WORKER_CLASSES)[number];
+const workerClassType = oneOf(WORKER_CLASSES, {
   gevent: 'async',
   eventlet: 'async',
   uvicorn: 'async',
   asgi: 'async',
+  tornado: 'async',
 });
 const envPair = refine(text('KEY=VALUE'), 'KEY=VALUE pairs', (s) => /^[A-Za-z_][\w.]*=/.test(s));
 const bindAddr = text('ADDRESS');
@@ -186,8 +190,18 @@ export const settings = {
     default: 'async',
     flags: ['-k', '--worker-class'],
     section: 'Worker processes',
-    doc: "Worker type: async (each worker serves many requests at once on Node's event loop).",
-    notes: "Gunicorn's gevent, eventlet, uvicorn and asgi are accepted as aliases of async.",
+    doc: 'async: each worker serves many requests at once on its event loop; sync: one request at a time per worker, new requests go to an idle worker.',
+    notes:
+      "Gunicorn's gevent, eventlet, tornado, uvicorn and asgi are accepted as aliases of async, with a notice. `sync` closes the connection after each response (no keep-alive, as Gunicorn's sync worker) and needs `--dispatch least-conn`. See docs/worker-classes.md.",
+  }),
+  workerConnections: setting({
+    type: integer(1, 1_000_000),
+    default: 1000,
+    flags: ['--worker-connections'],
+    section: 'Worker processes',
+    doc: 'Most connections one async worker holds at once; more wait (unread, in the master) for a free slot and are never reset.',
+    notes:
+      'At its cap a worker answers with `Connection: close` and closes keep-alive connections idle for a second, so waiting clients get a turn. Enforced by `--dispatch least-conn` (the default); with `shared` or `reuseport` the kernel hands out connections and the cap does not apply.',
   }),
   timeout: setting({
     type: seconds(0),

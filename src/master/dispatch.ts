@@ -10,11 +10,14 @@ import type { WorkerHandle } from './worker-handle.ts';
 
 export class Dispatcher {
   readonly #ready: () => readonly WorkerHandle[];
+  /** Most connections a worker may hold (1 for sync, --worker-connections for async). */
+  readonly #capacity: () => number;
   readonly #pending: { socket: Socket; bind: number }[] = [];
   #turn = 0;
 
-  constructor(ready: () => readonly WorkerHandle[]) {
+  constructor(ready: () => readonly WorkerHandle[], capacity: () => number) {
     this.#ready = ready;
+    this.#capacity = capacity;
   }
 
   attach(listeners: readonly Listener[]): void {
@@ -27,7 +30,8 @@ export class Dispatcher {
     // A worker whose heartbeats are late (blocked event loop) gets nothing while another is
     // responsive; one due for replacement only when no other is ready.
     const now = Date.now();
-    const all = this.#ready();
+    const cap = this.#capacity();
+    const all = this.#ready().filter((w) => w.conns < cap);
     const live = all.filter((w) => !w.stale(now));
     const pool = live.length ? live : all;
     const staying = pool.filter((w) => !w.retiring);
@@ -53,6 +57,10 @@ export class Dispatcher {
       });
       return;
     }
+    this.#handTo(worker, socket, bind);
+  }
+
+  #handTo(worker: WorkerHandle, socket: Socket, bind: number): void {
     worker.conns++;
     if (!sendToWorker(worker.child, { t: 'conn', bind }, socket)) {
       worker.conns--;
@@ -60,12 +68,19 @@ export class Dispatcher {
     }
   }
 
-  /** Hand out connections that waited for a ready worker. */
+  /** Hand out connections that waited for a ready worker or a free slot. */
   flush(): void {
-    while (this.#pending.length && this.#ready().length) {
+    while (this.#pending.length) {
+      const worker = this.#pick();
+      if (!worker) return;
       const p = this.#pending.shift();
-      if (p && !p.socket.destroyed) this.#dispatch(p.socket, p.bind);
+      if (p && !p.socket.destroyed) this.#handTo(worker, p.socket, p.bind);
     }
+  }
+
+  /** Connections waiting for a worker. */
+  get waiting(): number {
+    return this.#pending.length;
   }
 
   /** On stop: connections never handed out are closed. */

@@ -61,7 +61,10 @@ export class Master {
     this.#r = o.resolved;
     this.#target = o.count;
     this.#log = o.log;
-    this.#dispatch = new Dispatcher(() => this.#ready());
+    this.#dispatch = new Dispatcher(
+      () => this.#ready(),
+      () => (this.#r.config.workerClass === 'sync' ? 1 : this.#r.config.workerConnections),
+    );
   }
 
   get info(): ServerInfo {
@@ -338,6 +341,7 @@ export class Master {
       },
       closed: (m) => {
         w.conns = Math.max(0, w.conns - m.n);
+        this.#dispatch.flush();
       },
       retire: () => {
         w.retiring = true;

@@ -67,17 +67,23 @@ async function boot(msg: Boot, state: State) {
     return;
   }
   let retired = false;
+  const retire = (reason: 'max-requests' | 'request-timeout') => {
+    if (retired) return;
+    retired = true;
+    sendToMaster({ t: 'retire', reason });
+    server.leave();
+  };
   const server = buildAppServer(config, app.listener, log, {
     hooks,
     worker: me,
     onRequestDone: (n) => {
-      if (!retired && msg.maxRequests > 0 && n >= msg.maxRequests) {
-        retired = true;
+      if (msg.maxRequests > 0 && n >= msg.maxRequests && !retired) {
         log.info(`served ${n} requests (max-requests ${msg.maxRequests}): asking to be replaced`);
-        sendToMaster({ t: 'retire', reason: 'max-requests' });
-        server.leave();
+        retire('max-requests');
       }
     },
+    // Like Gunicorn's sync timeout: the app may still be running that request, so the worker goes.
+    onTimedOut: config.workerClass === 'sync' ? () => retire('request-timeout') : undefined,
     onHandoffClosed: batchClosed(),
   });
   state.server = server;

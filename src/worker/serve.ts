@@ -13,21 +13,26 @@ export interface BuildOptions {
   /** After each request, with the worker's running total (max-requests). */
   readonly onRequestDone?: (requests: number) => void;
   readonly onHandoffClosed?: AppServerOptions['onHandoffClosed'];
+  /** After a request was cut by --request-timeout (a sync worker then asks to be replaced). */
+  readonly onTimedOut?: () => void;
 }
 
 export function buildAppServer(
   config: Config,
   listener: RequestListener,
   log: Logger,
-  { hooks, worker, onRequestDone, onHandoffClosed }: BuildOptions,
+  { hooks, worker, onRequestDone, onHandoffClosed, onTimedOut }: BuildOptions,
 ): AppServer {
   const guarded = guardListener(listener, (err, req) => {
     log.error(`error handling ${req.method} ${req.url}: ${(err as Error)?.stack ?? err}`);
   });
   const { preRequest, postRequest } = hooks;
+  // sync: one request at a time, so no keep-alive (an idle connection would hold the worker).
+  const sync = config.workerClass === 'sync';
   const server = new AppServer({
     listener: guarded,
-    keepAlive: config.keepAlive,
+    keepAlive: sync ? 0 : config.keepAlive,
+    connectionCap: sync ? 1 : config.workerConnections,
     requestTimeout: config.requestTimeout,
     accessLog: config.accessLogfile
       ? openAccessLog(config.accessLogfile, config.accessLogformat)
@@ -41,10 +46,12 @@ export function buildAppServer(
             onRequestDone?.(n);
           }
         : undefined,
-    onRequestTimeout: (req, ms) =>
+    onRequestTimeout: (req, ms) => {
       log.warning(
-        `request timeout: ${req.method} ${req.url} ran ${(ms / 1000).toFixed(1)} s (request-timeout ${config.requestTimeout} s); answered 503, the worker keeps serving`,
-      ),
+        `request timeout: ${req.method} ${req.url} ran ${(ms / 1000).toFixed(1)} s (request-timeout ${config.requestTimeout} s); answered 503, ${sync ? 'the sync worker will be replaced' : 'the worker keeps serving'}`,
+      );
+      onTimedOut?.();
+    },
     onHandoffClosed,
   });
   server.http.on('clientError', (err: NodeJS.ErrnoException, socket) => {

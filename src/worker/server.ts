@@ -25,6 +25,8 @@ export interface AppServerOptions {
   readonly listener: RequestListener;
   /** Seconds an idle keep-alive connection stays open; 0 = close after each response. */
   readonly keepAlive: number;
+  /** Most connections held at once (the master enforces it; at the cap, keep-alive ends). */
+  readonly connectionCap: number;
   /** Seconds a request may run before it is answered 503; 0 = no limit. */
   readonly requestTimeout: number;
   readonly accessLog: AccessLog | null;
@@ -49,8 +51,9 @@ export class AppServer {
   readonly #listeners: NetServer[] = [];
   /** Requests in flight and when they started; kept only when a request timeout is set. */
   readonly #running = new Map<ServerResponse, { req: IncomingMessage; start: number }>();
-  /** While draining: when each connection last finished a response. */
+  /** While draining or at the connection cap: when each connection last went idle. */
   readonly #idleSince = new Map<Socket, number>();
+  #sweep: NodeJS.Timeout | null = null;
   #drainPromise: Promise<void> | null = null;
   /** Due for replacement: keep serving, but send keep-alive clients elsewhere. */
   #leaving = false;
@@ -68,6 +71,7 @@ export class AppServer {
     this.http.emit('listening');
     this.http.on('connection', (socket: Socket) => {
       this.#sockets.add(socket);
+      if (this.#sockets.size >= opts.connectionCap) this.#squeeze();
       socket.once('close', () => {
         this.#sockets.delete(socket);
         this.#idleSince.delete(socket);
@@ -85,7 +89,9 @@ export class AppServer {
     this.inFlight++;
     const { accessLog, keepAlive, requestTimeout, afterRequest, beforeRequest } = this.#o;
     const start = accessLog ? process.hrtime.bigint() : 0n;
-    if (this.#leaving || keepAlive === 0) res.setHeader('connection', 'close');
+    if (this.#leaving || keepAlive === 0 || this.#sockets.size >= this.#o.connectionCap) {
+      res.setHeader('connection', 'close');
+    }
     if (requestTimeout > 0) this.#running.set(res, { req, start: Date.now() });
     res.once('close', () => {
       this.inFlight--;
@@ -94,7 +100,7 @@ export class AppServer {
         accessLog.write({ req, res, start, end: process.hrtime.bigint(), time: new Date() });
       }
       afterRequest?.(req, res, this.requests);
-      if (this.#drainPromise && !req.socket.destroyed) this.#idleSince.set(req.socket, Date.now());
+      if (this.#sweep && !req.socket.destroyed) this.#idleSince.set(req.socket, Date.now());
     });
     if (beforeRequest) {
       const r = beforeRequest(req);
@@ -169,21 +175,41 @@ export class AppServer {
     this.#drainPromise ??= new Promise((done) => {
       this.#drained = done;
       this.#leaving = true;
-      const now = Date.now();
       for (const socket of this.#sockets) {
         const res = (socket as WithMessage)._httpMessage;
         if (res && !res.headersSent) res.setHeader('connection', 'close');
-        if (!res) this.#idleSince.set(socket, now);
       }
       for (const l of this.#listeners) l.close();
-      const sweep = setInterval(() => this.#closeIdle(), 100);
-      sweep.unref();
+      this.#squeeze();
       this.#checkDrained();
     });
     return this.#drainPromise;
   }
 
+  /**
+   * Draining, or at the connection cap with others waiting: close keep-alive connections
+   * once idle for IDLE_GRACE_MS, so they neither hold the worker open nor starve the clients
+   * waiting for a slot. The grace keeps a client that is just sending a request from being
+   * reset; it is answered, with `Connection: close`.
+   */
+  #squeeze(): void {
+    if (this.#sweep) return;
+    const now = Date.now();
+    for (const socket of this.#sockets) {
+      if (!(socket as WithMessage)._httpMessage) this.#idleSince.set(socket, now);
+    }
+    this.#sweep = setInterval(() => this.#closeIdle(), 100);
+    this.#sweep.unref();
+  }
+
   #closeIdle(): void {
+    if (!this.#drainPromise && this.#sockets.size < this.#o.connectionCap) {
+      // Back under the cap: keep-alive as usual again.
+      clearInterval(this.#sweep ?? undefined);
+      this.#sweep = null;
+      this.#idleSince.clear();
+      return;
+    }
     const now = Date.now();
     for (const [socket, since] of this.#idleSince) {
       if ((socket as WithMessage)._httpMessage) this.#idleSince.delete(socket);

@@ -15,8 +15,15 @@ const SHAPES = [
   { name: 'the example .ts app', app: 'examples/hello.ts', body: /^Hello from corral/ },
 ];
 
-for (const dispatch of ['least-conn', 'shared', 'reuseport'] as const) {
-  describe(`dispatch ${dispatch}`, () => {
+const MODES = [
+  { dispatch: 'least-conn', workerClass: 'async' },
+  { dispatch: 'shared', workerClass: 'async' },
+  { dispatch: 'reuseport', workerClass: 'async' },
+  { dispatch: 'least-conn', workerClass: 'sync' },
+] as const;
+
+for (const { dispatch, workerClass } of MODES) {
+  describe(`${workerClass} workers, dispatch ${dispatch}`, () => {
     for (const shape of SHAPES) {
       if (dispatch !== 'least-conn' && shape.name.startsWith('the example')) continue;
       test(shape.name, async () => {
@@ -30,6 +37,8 @@ for (const dispatch of ['least-conn', 'shared', 'reuseport'] as const) {
           `127.0.0.1:${port}`,
           '--dispatch',
           dispatch,
+          '-k',
+          workerClass,
         ]);
         try {
           const replies = await burst(`${server.url}/`, 400, 8);
