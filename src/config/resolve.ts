@@ -114,11 +114,47 @@ function bindFromEnv(env: Readonly<Record<string, string | undefined>>) {
   return { raw: `${hostPart}:${port || '8000'}`, origin };
 }
 
-/** Settings that are fine alone but not together. */
-function checkCombinations(c: Config, sources: Readonly<Record<SettingName, Source>>): void {
-  if (c.workerClass === 'sync' && c.dispatch !== 'least-conn') {
+/**
+ * Settings that are fine alone but not together, and defaults that follow from another
+ * setting (recorded as `default` with the reason as origin, so `corral config` shows it).
+ */
+function combine(
+  values: Record<string, unknown>,
+  sources: Record<SettingName, Source>,
+  notices: string[],
+): void {
+  const from = (name: SettingName) => describeSource(sources[name]);
+  if ((values.threads as number) > 1 && values.workerClass !== 'thread') {
+    if (sources.workerClass.kind !== 'default') {
+      throw new UsageError(
+        `corral: threads ${values.threads} (from ${from('threads')}) needs workerClass thread, got ${values.workerClass} (from ${from('workerClass')})`,
+      );
+    }
+    // Gunicorn does the same: threads > 1 turns the default class into gthread.
+    values.workerClass = 'thread';
+    sources.workerClass = { kind: 'default', origin: `threads ${values.threads}` };
+    notices.push(`workerClass: thread, because threads is ${values.threads}`);
+  }
+  if (values.workerClass === 'thread' && values.dispatch !== 'reuseport') {
+    if (sources.dispatch.kind !== 'default') {
+      throw new UsageError(
+        `corral: workerClass thread needs dispatch reuseport (each thread accepts on its own socket), got ${values.dispatch} (from ${from('dispatch')})`,
+      );
+    }
+    values.dispatch = 'reuseport';
+    sources.dispatch = { kind: 'default', origin: 'workerClass thread' };
+  }
+  if (values.workerClass === 'thread') {
+    const unix = (values.bind as string[]).find((b) => b.startsWith('unix:'));
+    if (unix) {
+      throw new UsageError(
+        `corral: workerClass thread needs TCP binds (each thread binds its own SO_REUSEPORT socket), got ${unix} (from ${from('bind')})`,
+      );
+    }
+  }
+  if (values.workerClass === 'sync' && values.dispatch !== 'least-conn') {
     throw new UsageError(
-      `corral: workerClass sync (from ${describeSource(sources.workerClass)}) needs dispatch least-conn, got ${c.dispatch} (from ${describeSource(sources.dispatch)}): only the master knows which worker is idle`,
+      `corral: workerClass sync (from ${from('workerClass')}) needs dispatch least-conn, got ${values.dispatch} (from ${from('dispatch')}): only the master knows which worker is idle`,
     );
   }
 }
@@ -208,7 +244,7 @@ export async function resolveConfig(input: ResolveInput = {}): Promise<Resolved>
     sources.app = { kind: 'cli', origin: 'APP' };
   }
 
-  checkCombinations(values as unknown as Config, sources);
+  combine(values, sources, notices);
   return {
     config: Object.freeze(values) as unknown as Config,
     sources: Object.freeze(sources),

@@ -66,7 +66,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 const dispatchType = oneOf(DISPATCH_MODES);
 const logLevelType = oneOf(LOG_LEVELS);
 /** Gunicorn's worker class names map onto corral's. */
-export const WORKER_CLASSES = ['async', 'sync'] as const;
+export const WORKER_CLASSES = ['async', 'sync', 'thread'] as const;
 export type WorkerClass = (typeof WORKER_CLASSES)[number];
 const workerClassType = oneOf(WORKER_CLASSES, {
   gevent: 'async',
@@ -74,6 +74,7 @@ const workerClassType = oneOf(WORKER_CLASSES, {
   uvicorn: 'async',
   asgi: 'async',
   tornado: 'async',
+  gthread: 'thread',
 });
 const envPair = refine(text('KEY=VALUE'), 'KEY=VALUE pairs', (s) => /^[A-Za-z_][\w.]*=/.test(s));
 const bindAddr = text('ADDRESS');
@@ -190,9 +191,17 @@ export const settings = {
     default: 'async',
     flags: ['-k', '--worker-class'],
     section: 'Worker processes',
-    doc: 'async: each worker serves many requests at once on its event loop; sync: one request at a time per worker, new requests go to an idle worker.',
+    doc: "async: many requests at once on each worker's event loop; sync: one request at a time per worker, new requests go to an idle worker; thread: --threads copies of the app per worker, on JavaScript threads.",
     notes:
-      "Gunicorn's gevent, eventlet, tornado, uvicorn and asgi are accepted as aliases of async, with a notice. `sync` closes the connection after each response (no keep-alive, as Gunicorn's sync worker) and needs `--dispatch least-conn`. See docs/worker-classes.md.",
+      "Gunicorn's gevent, eventlet, tornado, uvicorn and asgi are accepted as aliases of async and gthread of thread, with a notice. `sync` closes the connection after each response (no keep-alive, as Gunicorn's sync worker) and needs `--dispatch least-conn`. `thread` gives each thread its own SO_REUSEPORT socket (TCP binds only), so it uses `--dispatch reuseport`. See docs/worker-classes.md.",
+  }),
+  threads: setting({
+    type: integer(1, 256),
+    default: 1,
+    flags: ['--threads'],
+    env: ['THREADS'],
+    section: 'Worker processes',
+    doc: 'Threads per worker for the thread class: each runs its own copy of the app on a worker_thread. More than 1 with the default class selects thread.',
   }),
   workerConnections: setting({
     type: integer(1, 1_000_000),

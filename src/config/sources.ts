@@ -10,7 +10,7 @@ export interface Source {
 export function describeSource(s: Source): string {
   switch (s.kind) {
     case 'default':
-      return 'default';
+      return s.origin ? `default (${s.origin})` : 'default';
     case 'cli':
       return `command line ${s.origin}`;
     case 'env':

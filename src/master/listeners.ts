@@ -186,13 +186,12 @@ async function adopt(a: Address, backlog: number, accept: boolean, fd: number): 
  * only checks now that the address is free, to fail with one line instead of in every worker.
  */
 async function probeReusePort(a: Address & { kind: 'tcp' }, backlog: number): Promise<Listener> {
-  if (a.port === 0) {
-    throw new UsageError(`corral: bind ${a.spec}: --dispatch reuseport needs a fixed port`);
-  }
   const probe = await bindAddress(a, backlog, true);
   const url = probe.url;
+  // Port 0: the probe's free port becomes the one every worker binds.
+  const port = Number(new URL(url).port);
   await new Promise((done) => probe.server?.close(done));
-  return { address: a, fd: -1, url, server: null, close: () => {} };
+  return { address: { ...a, port }, fd: -1, url, server: null, close: () => {} };
 }
 
 export async function bindAll(

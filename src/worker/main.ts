@@ -12,6 +12,7 @@ import { onMasterMessage, sendToMaster, type ToWorker } from '../ipc.ts';
 import { Logger } from '../log/logger.ts';
 import { buildAppServer } from './serve.ts';
 import type { AppServer } from './server.ts';
+import { ThreadPool } from './thread-pool.ts';
 
 type Boot = Extract<ToWorker, { t: 'boot' }>;
 
@@ -31,8 +32,13 @@ function beatInterval(config: Config): number {
   return config.timeout > 0 ? Math.min(500, Math.max(100, (config.timeout * 1000) / 4)) : 500;
 }
 
+/** What the worker process serves with: its own HTTP server, or (thread class) a thread pool. */
+type Serving = Pick<AppServer, 'requests' | 'inFlight' | 'drain' | 'leave' | 'reopenLogs'> & {
+  adopt?(socket: Socket): void;
+};
+
 interface State {
-  server: AppServer | null;
+  server: Serving | null;
   log: Logger | null;
   hooks: Hooks;
   id: number;
@@ -52,18 +58,31 @@ async function boot(msg: Boot, state: State) {
   // Beat from the start: an app whose loading blocks the event loop is caught by --timeout too.
   setInterval(() => sendBeat(state.server), beatInterval(config)).unref();
   const me = { pid: process.pid, id };
+  const failed = (err: unknown) => {
+    const code = (err as { exitCode?: number }).exitCode ?? EXIT.APP_LOAD;
+    sendToMaster({ t: 'boot-failed', message: (err as Error).message, code });
+    process.exitCode = code;
+    process.disconnect?.();
+  };
   let app: Awaited<ReturnType<typeof loadApp>>;
   let hooks: Hooks;
   try {
     hooks = await workerHooks(msg.configFile);
     state.hooks = hooks;
     await runHook(hooks, 'postFork', log, me);
+    if (config.workerClass === 'thread') {
+      // Each thread loads its own copy of the app; this thread only supervises them.
+      const pool = new ThreadPool(config, msg.configFile, id, msg.listen, log);
+      await pool.start();
+      state.server = pool;
+      if (msg.maxRequests > 0) watchMaxRequests(pool, msg.maxRequests, log);
+      await runHook(hooks, 'postWorkerInit', log, me);
+      sendToMaster({ t: 'ready', bootMs: Math.round(performance.now() - started) });
+      return;
+    }
     app = await loadApp(config.app ?? '', process.cwd());
   } catch (err) {
-    const code = (err as { exitCode?: number }).exitCode ?? EXIT.APP_LOAD;
-    sendToMaster({ t: 'boot-failed', message: (err as Error).message, code });
-    process.exitCode = code;
-    process.disconnect?.();
+    failed(err);
     return;
   }
   let retired = false;
@@ -102,8 +121,20 @@ async function boot(msg: Boot, state: State) {
   log.debug(`booted ${app.description} in ${Math.round(performance.now() - started)} ms`);
 }
 
+/** Thread class: the count is summed from the threads' beats, so check it on a timer. */
+function watchMaxRequests(pool: ThreadPool, limit: number, log: Logger): void {
+  const timer = setInterval(() => {
+    if (pool.requests < limit) return;
+    clearInterval(timer);
+    log.info(`served ${pool.requests} requests (max-requests ${limit}): asking to be replaced`);
+    sendToMaster({ t: 'retire', reason: 'max-requests' });
+    pool.leave();
+  }, 250);
+  timer.unref();
+}
+
 /** Heartbeat with the stats the master keeps (zeros until the server exists). */
-function sendBeat(server: AppServer | null): void {
+function sendBeat(server: Serving | null): void {
   sendToMaster({
     t: 'beat',
     requests: server?.requests ?? 0,
@@ -144,11 +175,14 @@ function main(): void {
       await runHook(state.hooks, 'workerInt', state.log, { pid: process.pid, id: state.id });
     process.exit(0);
   };
+  // A thread pool takes no handed-off connections (its threads accept for themselves).
+  const adopt = (socket: Socket) =>
+    state.server?.adopt ? state.server.adopt(socket) : socket.destroy();
   onMasterMessage({
     boot: (msg) => {
       boot(msg, state).then(
         () => {
-          for (const s of pendingConns.splice(0)) state.server?.adopt(s);
+          for (const s of pendingConns.splice(0)) adopt(s);
         },
         (err) => {
           sendToMaster({
@@ -162,7 +196,7 @@ function main(): void {
     },
     conn: (_msg, socket) => {
       if (!socket) return;
-      if (state.server) state.server.adopt(socket);
+      if (state.server) adopt(socket);
       else pendingConns.push(socket);
     },
     drain: () => drainAndExit('asked by master'),

@@ -20,6 +20,7 @@ const MODES = [
   { dispatch: 'shared', workerClass: 'async' },
   { dispatch: 'reuseport', workerClass: 'async' },
   { dispatch: 'least-conn', workerClass: 'sync' },
+  { dispatch: 'reuseport', workerClass: 'thread' },
 ] as const;
 
 for (const { dispatch, workerClass } of MODES) {
@@ -39,6 +40,7 @@ for (const { dispatch, workerClass } of MODES) {
           dispatch,
           '-k',
           workerClass,
+          ...(workerClass === 'thread' ? ['--threads', '2'] : []),
         ]);
         try {
           const replies = await burst(`${server.url}/`, 400, 8);

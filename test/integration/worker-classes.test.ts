@@ -77,3 +77,49 @@ test("Gunicorn's class names are accepted with a notice; sync refuses kernel dis
     /workerClass sync \(from command line -k\) needs dispatch least-conn, got shared/,
   );
 });
+
+test('thread, 1 worker × 2 threads: two CPU-bound requests run at once on one pid, two threads', async () => {
+  const server = await startCorral([LISTENER, '-w', '1', '--threads', '2', '-b', '127.0.0.1:0']);
+  try {
+    assert.match(server.output(), /workerClass: thread, because threads is 2/);
+    // The kernel spreads connections over the threads' sockets; try a few pairs until both threads got one.
+    let pair: string[][] = [];
+    for (let i = 0; i < 20; i++) {
+      const replies = await Promise.all([
+        get(`${server.url}/cpu?ms=400`),
+        get(`${server.url}/cpu?ms=400`),
+      ]);
+      pair = replies.map((r) => r.body.trim().split(' '));
+      if (pair[0]?.[2] !== pair[1]?.[2]) break;
+    }
+    const [a, b] = pair as [string[], string[]];
+    assert.equal(a[1], b[1], 'same worker process');
+    assert.notEqual(a[2], b[2], 'different threads');
+    // In parallel: each started before the other finished.
+    assert.ok(Number(a[3]) < Number(b[4]) && Number(b[3]) < Number(a[4]), `overlap: ${a} / ${b}`);
+  } finally {
+    assert.equal(await server.stop(), 0);
+  }
+});
+
+test('thread: a thread stuck in a loop is replaced; the other thread keeps serving', async () => {
+  const server = await startCorral([
+    LISTENER,
+    '-w',
+    '1',
+    '--threads',
+    '2',
+    '-t',
+    '1',
+    '-b',
+    '127.0.0.1:0',
+  ]);
+  try {
+    get(`${server.url}/spin`).catch(() => {});
+    await server.waitFor(/THREAD TIMEOUT: thread \d+ sent no heartbeat/);
+    for (let i = 0; i < 10; i++) assert.equal((await get(`${server.url}/`)).status, 200);
+    assert.equal(server.proc.exitCode, null);
+  } finally {
+    await server.stop();
+  }
+});

@@ -1,0 +1,79 @@
+/**
+ * A thread of a `thread`-class worker: its own copy of the app, its own HTTP server and its
+ * own SO_REUSEPORT socket(s), beating to the worker's main thread (worker/thread-pool.ts).
+ */
+import { parentPort, threadId, workerData } from 'node:worker_threads';
+import { loadApp } from '../app/load.ts';
+import { loadConfigFile } from '../config/file.ts';
+import type { Config } from '../config/settings.ts';
+import { EXIT } from '../errors.ts';
+import { HOOK_NAMES, type Hooks } from '../hooks.ts';
+import type { ListenPlan } from '../ipc.ts';
+import { Logger } from '../log/logger.ts';
+import { buildAppServer } from './serve.ts';
+import type { AppServer } from './server.ts';
+
+export interface ThreadData {
+  readonly config: Config;
+  readonly configFile: string | null;
+  readonly id: number;
+  readonly listen: readonly ListenPlan[];
+}
+
+export type FromThread =
+  | { readonly t: 'ready' }
+  | { readonly t: 'beat'; readonly requests: number; readonly inFlight: number }
+  | { readonly t: 'boot-failed'; readonly message: string; readonly code: number };
+
+export type ToThread =
+  | { readonly t: 'drain' }
+  | { readonly t: 'leave' }
+  | { readonly t: 'reopen-logs' };
+
+const port = parentPort;
+const data = workerData as ThreadData;
+const post = (m: FromThread) => port?.postMessage(m);
+
+async function hooksOf(file: string | null): Promise<Hooks> {
+  if (!file) return {};
+  const { values } = await loadConfigFile(file);
+  return Object.fromEntries(
+    HOOK_NAMES.filter((h) => typeof values[h] === 'function').map((h) => [h, values[h]]),
+  );
+}
+
+async function main(): Promise<void> {
+  const { config, id } = data;
+  const log = new Logger({
+    level: config.logLevel,
+    file: config.errorLogfile,
+    role: `worker ${id} thread ${threadId}`,
+  });
+  let server: AppServer | null = null;
+  setInterval(
+    () => post({ t: 'beat', requests: server?.requests ?? 0, inFlight: server?.inFlight ?? 0 }),
+    250,
+  ).unref();
+  try {
+    const hooks = await hooksOf(data.configFile);
+    const app = await loadApp(config.app ?? '', process.cwd());
+    server = buildAppServer(config, app.listener, log, { hooks, worker: { pid: process.pid, id } });
+    for (const plan of data.listen) await server.listen(plan, config.backlog);
+  } catch (err) {
+    const code = (err as { exitCode?: number }).exitCode ?? EXIT.APP_LOAD;
+    post({ t: 'boot-failed', message: (err as Error).message, code });
+    return;
+  }
+  const s = server;
+  port?.on('message', (m: ToThread) => {
+    if (m.t === 'drain') s.drain().then(() => process.exit(0));
+    else if (m.t === 'leave') s.leave();
+    else if (m.t === 'reopen-logs') {
+      log.reopen();
+      s.reopenLogs();
+    }
+  });
+  post({ t: 'ready' });
+}
+
+void main();
