@@ -7,16 +7,16 @@ import { EXIT } from '../errors.ts';
 import { runHook, type ServerInfo } from '../hooks.ts';
 import { onWorkerMessage, sendToWorker } from '../ipc.ts';
 import type { Logger } from '../log/logger.ts';
+import { Backoff } from './backoff.ts';
 import { Dispatcher } from './dispatch.ts';
 import type { Listener } from './listeners.ts';
 import type { PidFile } from './pidfile.ts';
 import { reexec } from './reexec.ts';
 import { type Action, trapSignals } from './signals.ts';
 import { listenPlans, spawnWorker } from './spawn.ts';
+import { watch } from './watchdog.ts';
 import { WorkerHandle } from './worker-handle.ts';
 
-/** After a timeout SIGABRT, how long before SIGKILL. */
-const ABORT_GRACE_MS = 1000;
 /** Quick stop: how long workers get before SIGKILL. */
 const QUICK_STOP_MS = 2000;
 /** This many workers failing before ready, in a row, at start means the app cannot boot. */
@@ -49,8 +49,7 @@ export class Master {
   #exitCode: number = EXIT.OK;
   #announcedReady = false;
   #bootFailures = 0;
-  #crashes: number[] = [];
-  #respawnAt = 0;
+  readonly #backoff = new Backoff();
   /** Old workers still to be replaced by the rolling reload in progress. */
   #rollQueue: WorkerHandle[] = [];
   #wake: NodeJS.Immediate | null = null;
@@ -259,40 +258,14 @@ export class Master {
   }
 
   #checkTimeouts(): void {
-    const now = Date.now();
-    const { timeout, maxWorkerMemory } = this.#r.config;
-    for (const w of this.#workers) {
-      if (w.killAt !== null && now >= w.killAt) {
-        if (w.state === 'draining') {
-          this.#log.warning(
-            `${w.name} still had ${w.stats.inFlight} request(s) in flight at the graceful timeout: killed`,
-          );
-        }
-        w.signal('SIGKILL');
-        w.killAt = Number.POSITIVE_INFINITY;
-      } else if (timeout > 0 && w.killAt === null && now - w.lastBeat > timeout * 1000) {
-        const silent = ((now - w.lastBeat) / 1000).toFixed(1);
-        this.#log.critical(
-          `WORKER TIMEOUT: ${w.name} sent no heartbeat for ${silent} s — its event loop was blocked (${w.conns} open connection(s), ${w.stats.inFlight} request(s) in flight at its last heartbeat); aborting it and starting a replacement`,
-        );
-        void runHook(this.#r.hooks, 'workerAbort', this.#log, this.info, { pid: w.pid, id: w.id });
-        w.signal('SIGABRT');
-        w.timedOut = true;
-        w.killAt = now + ABORT_GRACE_MS;
-        w.retiring = true;
-      } else if (maxWorkerMemory > 0 && !w.retiring && w.stats.rssBytes > maxWorkerMemory) {
-        const mib = (n: number) => `${Math.round(n / 2 ** 20)} MiB`;
-        this.#log.warning(
-          `${w.name} uses ${mib(w.stats.rssBytes)} (max-worker-memory ${mib(maxWorkerMemory)}): replacing it`,
-        );
-        w.retiring = true;
-      }
-    }
+    watch(this.#workers, this.#r.config, this.#log, (w) => {
+      void runHook(this.#r.hooks, 'workerAbort', this.#log, this.info, { pid: w.pid, id: w.id });
+    });
   }
 
   #spawnMissing(): void {
     const active = this.#active().length;
-    if (active >= this.#target || Date.now() < this.#respawnAt) return;
+    if (active >= this.#target || this.#backoff.waiting()) return;
     for (let i = active; i < this.#target; i++) this.#spawn();
   }
 
@@ -415,16 +388,12 @@ export class Master {
     this.#noteCrash();
   }
 
-  /** Crash-loop guard: respawn at once, but back off when crashes come fast. */
   #noteCrash(): void {
-    const now = Date.now();
-    this.#crashes = this.#crashes.filter((t) => now - t < 60_000);
-    this.#crashes.push(now);
-    const n = this.#crashes.length;
-    if (n > 3) {
-      const delay = Math.min(30_000, 250 * 2 ** (n - 3));
-      this.#respawnAt = now + delay;
-      this.#log.warning(`${n} worker failures in the last minute: next start in ${delay} ms`);
+    const delay = this.#backoff.fail();
+    if (delay) {
+      this.#log.warning(
+        `${this.#backoff.recent} worker failures in the last minute: next start in ${delay} ms`,
+      );
     }
   }
 

@@ -9,6 +9,17 @@ export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const BIN = fileURLToPath(new URL('../../bin/corral.js', import.meta.url));
 export const FIXTURES = fileURLToPath(new URL('../fixtures/apps/', import.meta.url));
 
+/** The (req, res) fixture app most behaviour tests serve. */
+export const LISTENER = `${FIXTURES}listener.mjs`;
+
+/** corral serving the listener fixture on a free loopback port, plus `args`. */
+export function serveListener(
+  args: string[],
+  opts?: Parameters<typeof startCorral>[1],
+): Promise<Running> {
+  return startCorral([LISTENER, '-b', '127.0.0.1:0', ...args], opts);
+}
+
 export interface Running {
   readonly proc: ChildProcess;
   /** First bind's URL, from the "Listening at:" line. */

@@ -5,9 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { FIXTURES, get, runCorral, startCorral } from '../helpers/corral.ts';
-
-const LISTENER = `${FIXTURES}listener.mjs`;
+import { get, LISTENER, runCorral, startCorral } from '../helpers/corral.ts';
 
 for (const dispatch of ['least-conn', 'shared'] as const) {
   test(`multi-bind: two TCP ports and a unix socket (${dispatch})`, async () => {

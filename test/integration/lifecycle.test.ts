@@ -4,18 +4,26 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { alive, burst, FIXTURES, get, sleep, startCorral, workerPids } from '../helpers/corral.ts';
+import {
+  alive,
+  burst,
+  get,
+  LISTENER,
+  serveListener,
+  sleep,
+  startCorral,
+  workerPids,
+} from '../helpers/corral.ts';
 
-const LISTENER = `${FIXTURES}listener.mjs`;
 /** corral serving the listener fixture on a free loopback port. */
 const serve = (args: string[], opts?: Parameters<typeof startCorral>[1]) =>
-  startCorral([LISTENER, '-b', '127.0.0.1:0', ...args], opts);
+  serveListener([...args], opts);
 
 describe('lifecycle', () => {
   test('SIGTERM: the in-flight request completes, then master and workers are gone', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'corral-'));
     const pidfile = join(dir, 'corral.pid');
-    const server = await serve(['-w', '2', '-p', pidfile]);
+    const server = await serveListener(['-w', '2', '-p', pidfile]);
     assert.equal(Number(readFileSync(pidfile, 'utf8')), server.proc.pid);
     const pids = workerPids(server.output());
     assert.equal(pids.length, 2);
@@ -31,14 +39,14 @@ describe('lifecycle', () => {
   });
 
   test('SIGINT: quick stop, nothing left behind', async () => {
-    const server = await serve(['-w', '2']);
+    const server = await serveListener(['-w', '2']);
     const pids = workerPids(server.output());
     assert.equal(await server.stop('SIGINT'), 0);
     for (const pid of pids) assert.equal(alive(pid), false);
   });
 
   test('a worker that crashes after boot is replaced and serving continues', async () => {
-    const server = await serve(['-w', '2']);
+    const server = await serveListener(['-w', '2']);
     try {
       const r = await get(`${server.url}/crash`);
       assert.equal(r.status, 200);
@@ -52,7 +60,7 @@ describe('lifecycle', () => {
   });
 
   test('a request that throws gets a 500 and the worker keeps serving', async () => {
-    const server = await serve(['-w', '1']);
+    const server = await serveListener(['-w', '1']);
     try {
       const bad = await get(`${server.url}/throw`);
       assert.equal(bad.status, 500);
@@ -85,7 +93,7 @@ describe('lifecycle', () => {
   });
 
   test('--max-requests recycles a worker: replacement first, no failed request', async () => {
-    const server = await serve(['-w', '2', '--max-requests', '50']);
+    const server = await serveListener(['-w', '2', '--max-requests', '50']);
     try {
       const replies = await burst(`${server.url}/`, 300, 4);
       assert.ok(
@@ -100,7 +108,7 @@ describe('lifecycle', () => {
   });
 
   test('SIGHUP rolls every worker: new pids serve, old ones exit cleanly', async () => {
-    const server = await serve(['-w', '2']);
+    const server = await serveListener(['-w', '2']);
     try {
       const before = workerPids(server.output());
       server.proc.kill('SIGHUP');
@@ -119,7 +127,7 @@ describe('lifecycle', () => {
   });
 
   test('-w 0 serves from the master process alone', async () => {
-    const server = await serve(['-w', '0']);
+    const server = await serveListener(['-w', '0']);
     try {
       const r = await get(`${server.url}/`);
       assert.equal(r.body.trim(), `listener ${server.proc.pid}`);
@@ -130,7 +138,7 @@ describe('lifecycle', () => {
   });
 
   test('-e KEY=VALUE reaches the app', async () => {
-    const server = await serve(['-w', '1', '-e', 'GREETING=hi there']);
+    const server = await serveListener(['-w', '1', '-e', 'GREETING=hi there']);
     try {
       assert.equal((await get(`${server.url}/env`)).body.trim(), 'hi there');
     } finally {
@@ -141,7 +149,7 @@ describe('lifecycle', () => {
 
 describe('stopping and logs', () => {
   test('a master killed with SIGKILL leaves no orphan workers', async () => {
-    const server = await serve(['-w', '2']);
+    const server = await serveListener(['-w', '2']);
     const pids = workerPids(server.output());
     server.proc.kill('SIGKILL');
     await server.exited;
@@ -150,7 +158,7 @@ describe('stopping and logs', () => {
   });
 
   test('--graceful-timeout: a request running past it is cut and the master still exits', async () => {
-    const server = await serve(['-w', '1', '--graceful-timeout', '0.5']);
+    const server = await serveListener(['-w', '1', '--graceful-timeout', '0.5']);
     const slow = get(`${server.url}/slow?ms=10000`).then(
       () => 'answered',
       () => 'cut',
@@ -167,7 +175,7 @@ describe('stopping and logs', () => {
 
   test('SIGTERM closes idle keep-alive connections cleanly (no reset) and exits', async () => {
     const { connect } = await import('node:net');
-    const server = await serve(['-w', '1', '--keep-alive', '60']);
+    const server = await serveListener(['-w', '1', '--keep-alive', '60']);
     const { port } = new URL(server.url);
     const sock = connect(Number(port), '127.0.0.1');
     let data = '';
@@ -223,7 +231,11 @@ describe('stopping and logs', () => {
   });
 
   test('--node-args reach the worker processes', async () => {
-    const server = await serve(['-w', '1', '--node-args=--max-old-space-size=200 --no-warnings']);
+    const server = await serveListener([
+      '-w',
+      '1',
+      '--node-args=--max-old-space-size=200 --no-warnings',
+    ]);
     try {
       const argv = JSON.parse((await get(`${server.url}/execargv`)).body);
       assert.deepEqual(argv, ['--max-old-space-size=200', '--no-warnings']);

@@ -1,18 +1,13 @@
 // Recycling, reloads, scaling and upgrades under real keep-alive load: nothing is lost.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { FIXTURES, sleep, startCorral, workerPids } from '../helpers/corral.ts';
+import { serveListener, sleep, workerPids } from '../helpers/corral.ts';
 import { failures, load } from '../helpers/load.ts';
 
-const LISTENER = `${FIXTURES}listener.mjs`;
-
 test('max-requests 50 + jitter 10: 3,000 requests over 16 connections, 0 errors, ≥ 20 workers', async () => {
-  const server = await startCorral([
-    LISTENER,
+  const server = await serveListener([
     '-w',
     '2',
-    '-b',
-    '127.0.0.1:0',
     '--max-requests',
     '50',
     '--max-requests-jitter',
@@ -30,7 +25,7 @@ test('max-requests 50 + jitter 10: 3,000 requests over 16 connections, 0 errors,
 });
 
 test('5 HUPs 0.8 s apart, TTIN then TTOU, during 30,000 requests: every request answered', async () => {
-  const server = await startCorral([LISTENER, '-w', '2', '-b', '127.0.0.1:0']);
+  const server = await serveListener(['-w', '2']);
   try {
     const pid = server.proc.pid as number;
     const signals = (async () => {
@@ -69,7 +64,7 @@ test('5 HUPs 0.8 s apart, TTIN then TTOU, during 30,000 requests: every request 
 });
 
 test('kill -9 of a worker under load: the master survives and is back to N workers', async () => {
-  const server = await startCorral([LISTENER, '-w', '2', '-b', '127.0.0.1:0']);
+  const server = await serveListener(['-w', '2']);
   try {
     const [victim] = workerPids(server.output());
     const killer = (async () => {
@@ -94,15 +89,7 @@ test('kill -9 of a worker under load: the master survives and is back to N worke
 });
 
 test('SIGTERM under load with --shutdown-delay 1: every request sent on an open connection is answered', async () => {
-  const server = await startCorral([
-    LISTENER,
-    '-w',
-    '2',
-    '-b',
-    '127.0.0.1:0',
-    '--shutdown-delay',
-    '1',
-  ]);
+  const server = await serveListener(['-w', '2', '--shutdown-delay', '1']);
   const stopper = (async () => {
     await sleep(500);
     server.proc.kill('SIGTERM');
@@ -129,7 +116,7 @@ test('SIGTERM under load with --shutdown-delay 1: every request sent on an open 
 });
 
 test('USR2 then TERM to the old master under load: 0 failed requests, the new master serves', async () => {
-  const old = await startCorral([LISTENER, '-w', '2', '-b', '127.0.0.1:0']);
+  const old = await serveListener(['-w', '2']);
   const oldPid = old.proc.pid as number;
   let newPid = 0;
   try {

@@ -5,14 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { FIXTURES, get, sleep, startCorral, workerPids } from '../helpers/corral.ts';
+import { get, LISTENER, serveListener, sleep, startCorral, workerPids } from '../helpers/corral.ts';
 
-const LISTENER = `${FIXTURES}listener.mjs`;
 const serve = (args: string[], opts?: Parameters<typeof startCorral>[1]) =>
-  startCorral([LISTENER, '-b', '127.0.0.1:0', ...args], opts);
+  serveListener([...args], opts);
 
 test('a route stuck in an infinite loop with -t 2: the other worker keeps answering, the stuck one is replaced', async () => {
-  const server = await serve(['-w', '2', '-t', '2']);
+  const server = await serveListener(['-w', '2', '-t', '2']);
   try {
     const stuck = get(`${server.url}/spin`).then(
       () => 'answered',
@@ -39,7 +38,7 @@ test('a route stuck in an infinite loop with -t 2: the other worker keeps answer
 });
 
 test('--request-timeout: a slow request gets 503, the same worker keeps serving', async () => {
-  const server = await serve(['-w', '1', '--request-timeout', '0.5']);
+  const server = await serveListener(['-w', '1', '--request-timeout', '0.5']);
   try {
     const [slow, fast] = await Promise.all([
       get(`${server.url}/slow?ms=2500`),
@@ -65,7 +64,7 @@ test('--request-timeout: a slow request gets 503, the same worker keeps serving'
 });
 
 test('--max-worker-memory: a worker past the limit is replaced, replacement first', async () => {
-  const server = await serve(['-w', '1', '--max-worker-memory', '150MiB']);
+  const server = await serveListener(['-w', '1', '--max-worker-memory', '150MiB']);
   try {
     const first = await get(`${server.url}/`);
     await get(`${server.url}/grow?mb=200`);
@@ -82,7 +81,7 @@ test('--max-worker-memory: a worker past the limit is replaced, replacement firs
 });
 
 test('WINCH stops the workers and keeps the master; HUP brings them back', async () => {
-  const server = await serve(['-w', '2']);
+  const server = await serveListener(['-w', '2']);
   try {
     server.proc.kill('SIGWINCH');
     await server.waitFor(/workers: 2 → 0/);
@@ -102,7 +101,7 @@ test('WINCH stops the workers and keeps the master; HUP brings them back', async
 test('USR1 reopens the access log (log rotation)', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'corral-'));
   const log = join(dir, 'access.log');
-  const server = await serve(['-w', '1', '--access-logfile', log]);
+  const server = await serveListener(['-w', '1', '--access-logfile', log]);
   try {
     await get(`${server.url}/before`);
     for (let i = 0; i < 50 && !(existsSync(log) && readFileSync(log, 'utf8')); i++) await sleep(50);
@@ -128,7 +127,7 @@ test('hooks run where Gunicorn runs them; a throwing hook is logged and the serv
   const dir = mkdtempSync(join(tmpdir(), 'corral-'));
   const hookLog = join(dir, 'hooks.log');
   const cwd = fileURLToPath(new URL('../fixtures/configs/hooks/', import.meta.url));
-  const server = await serve(['-w', '1', '-t', '1'], { cwd, env: { HOOK_LOG: hookLog } });
+  const server = await serveListener(['-w', '1', '-t', '1'], { cwd, env: { HOOK_LOG: hookLog } });
   const master = String(server.proc.pid);
   const lines = () => readFileSync(hookLog, 'utf8').trim().split('\n');
   try {

@@ -1,14 +1,13 @@
 // What each worker class promises, shown with real requests.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { FIXTURES, get, runCorral, sleep, startCorral } from '../helpers/corral.ts';
+import { get, LISTENER, runCorral, serveListener, sleep } from '../helpers/corral.ts';
 import { failures, load } from '../helpers/load.ts';
 
-const LISTENER = `${FIXTURES}listener.mjs`;
 const pidOf = (body: string) => body.match(/\b(\d+)\b/)?.[1];
 
 test('sync, 2 workers: while worker A awaits a slow request, six fresh requests all go to worker B', async () => {
-  const server = await startCorral([LISTENER, '-w', '2', '-k', 'sync', '-b', '127.0.0.1:0']);
+  const server = await serveListener(['-w', '2', '-k', 'sync']);
   try {
     let slowDone = false;
     const slow = get(`${server.url}/slow?ms=2500`).then((r) => {
@@ -31,7 +30,7 @@ test('sync, 2 workers: while worker A awaits a slow request, six fresh requests 
 });
 
 test('sync, 1 worker: concurrent requests are served one at a time, none reset', async () => {
-  const server = await startCorral([LISTENER, '-w', '1', '-k', 'sync', '-b', '127.0.0.1:0']);
+  const server = await serveListener(['-w', '1', '-k', 'sync']);
   try {
     const replies = await Promise.all(
       Array.from({ length: 4 }, () => get(`${server.url}/concurrency?ms=200`)),
@@ -45,15 +44,7 @@ test('sync, 1 worker: concurrent requests are served one at a time, none reset',
 });
 
 test('async, 1 worker, --worker-connections 2: 12 keep-alive clients, 24 requests, all answered, none reset', async () => {
-  const server = await startCorral([
-    LISTENER,
-    '-w',
-    '1',
-    '--worker-connections',
-    '2',
-    '-b',
-    '127.0.0.1:0',
-  ]);
+  const server = await serveListener(['-w', '1', '--worker-connections', '2']);
   try {
     const r = await load({ url: `${server.url}/concurrency?ms=50`, connections: 12, total: 24 });
     assert.equal(failures(r), '{"errors":{},"non2xx":{}}');
@@ -64,7 +55,7 @@ test('async, 1 worker, --worker-connections 2: 12 keep-alive clients, 24 request
 });
 
 test("Gunicorn's class names are accepted with a notice; sync refuses kernel dispatch", async () => {
-  const server = await startCorral([LISTENER, '-w', '1', '-k', 'gevent', '-b', '127.0.0.1:0']);
+  const server = await serveListener(['-w', '1', '-k', 'gevent']);
   try {
     assert.match(server.output(), /workerClass: gevent \(command line -k\) runs as corral's async/);
   } finally {
@@ -79,7 +70,7 @@ test("Gunicorn's class names are accepted with a notice; sync refuses kernel dis
 });
 
 test('thread, 1 worker × 2 threads: two CPU-bound requests run at once on one pid, two threads', async () => {
-  const server = await startCorral([LISTENER, '-w', '1', '--threads', '2', '-b', '127.0.0.1:0']);
+  const server = await serveListener(['-w', '1', '--threads', '2']);
   try {
     assert.match(server.output(), /workerClass: thread, because threads is 2/);
     // The kernel spreads connections over the threads' sockets; try a few pairs until both threads got one.
@@ -103,17 +94,7 @@ test('thread, 1 worker × 2 threads: two CPU-bound requests run at once on one p
 });
 
 test('thread: a thread stuck in a loop is replaced; the other thread keeps serving', async () => {
-  const server = await startCorral([
-    LISTENER,
-    '-w',
-    '1',
-    '--threads',
-    '2',
-    '-t',
-    '1',
-    '-b',
-    '127.0.0.1:0',
-  ]);
+  const server = await serveListener(['-w', '1', '--threads', '2', '-t', '1']);
   try {
     get(`${server.url}/spin`).catch(() => {});
     await server.waitFor(/THREAD TIMEOUT: thread \d+ sent no heartbeat/);
