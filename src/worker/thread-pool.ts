@@ -52,6 +52,7 @@ export class ThreadPool {
   }
 
   #spawn(i: number, past = 0): Promise<void> {
+    const replacing = this.#slots[i]?.thread.threadId;
     const thread = new Worker(entry, { workerData: this.#data });
     const slot: Slot = { thread, lastBeat: Date.now(), requests: 0, inFlight: 0, past };
     this.#slots[i] = slot;
@@ -63,6 +64,8 @@ export class ThreadPool {
           slot.inFlight = m.inFlight;
         } else if (m.t === 'ready') {
           if (this.#leaving) thread.postMessage({ t: 'leave' } satisfies ToThread);
+          if (replacing)
+            this.#log.info(`thread ${thread.threadId} ready, replacing thread ${replacing}`);
           ready();
         } else if (m.t === 'boot-failed') {
           fail(Object.assign(new Error(m.message), { exitCode: m.code }));

@@ -98,6 +98,9 @@ test('thread: a thread stuck in a loop is replaced; the other thread keeps servi
   try {
     get(`${server.url}/spin`).catch(() => {});
     await server.waitFor(/THREAD TIMEOUT: thread \d+ sent no heartbeat/);
+    // Connections the kernel queued on the stuck thread's own socket go with it (see
+    // docs/worker-classes.md); once its replacement listens, everything is answered.
+    await server.waitFor(/thread \d+ ready, replacing thread \d+/);
     for (let i = 0; i < 10; i++) assert.equal((await get(`${server.url}/`)).status, 200);
     assert.equal(server.proc.exitCode, null);
   } finally {
