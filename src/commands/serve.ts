@@ -11,7 +11,7 @@ import { bindAll } from '../master/listeners.ts';
 import { Master } from '../master/master.ts';
 import { runSingle } from '../master/single.ts';
 import { envPairs } from '../master/spawn.ts';
-import { workerCount } from '../sizing/workers.ts';
+import { sizeForConfig } from '../sizing/workers.ts';
 import { VERSION } from '../version.ts';
 
 /** Checks that need no app code: the app is named and its file exists. */
@@ -35,7 +35,8 @@ export async function serve(r: Resolved): Promise<number> {
   const log = new Logger({ level: c.logLevel, file: c.errorLogfile, role: 'master' });
   process.title = `corral: master [${c.app}]`;
   const spec = checkAppFile(r);
-  const { count, why } = workerCount(c);
+  // chdir and -e are applied above, so the probe (if sizing needs one) sees what workers will.
+  const { count, why } = await sizeForConfig(c, { cwd: process.cwd(), env: process.env });
   await runHook(r.hooks, 'onStarting', log, { pid: process.pid, workers: count, binds: c.bind });
   if (c.preload && count > 0) {
     const app = await loadApp(spec);

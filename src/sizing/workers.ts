@@ -1,22 +1,211 @@
-/** How many workers to start, and why. */
-import { availableParallelism } from 'node:os';
-import type { Config } from '../config/settings.ts';
+/**
+ * How many workers to start, and why: the one function `corral config` and `corral serve`
+ * both call, so the count reported is the count started.
+ */
+import type { Config, WorkersValue } from '../config/settings.ts';
+import { envPairs } from '../master/spawn.ts';
+import { explainSizing } from './explain.ts';
+import { type Measurement, measureWorker } from './measure.ts';
+import { type Host, type Resource, type Resources, readResources, realHost } from './resources.ts';
+import {
+  autoStrategy,
+  type Clamp,
+  type CpuStrategy,
+  clamp,
+  cpuFormula,
+  memoryFit,
+} from './strategies.ts';
 
-export interface WorkerCount {
+export type SizingConfig = Pick<
+  Config,
+  | 'workers'
+  | 'single'
+  | 'workerClass'
+  | 'workersPerCore'
+  | 'minWorkers'
+  | 'maxWorkers'
+  | 'memoryMargin'
+  | 'memoryReserve'
+>;
+
+export interface SizingContext {
+  readonly host: Host;
+  /** Boot one worker of the app and read its RSS (only called when memory must be checked). */
+  measure(): Promise<Measurement>;
+}
+
+export interface MemoryCheck {
+  /** The smallest memory limit and every candidate. */
+  readonly limit: Resource;
+  readonly masterRssBytes: number;
+  readonly reserveBytes: number;
+  /** limit − master − reserve. */
+  readonly budgetBytes: number;
+  readonly margin: number;
+  /** False when auto found the budget roomy enough not to boot a probe. */
+  readonly measured: boolean;
+  /** The probe worker's RSS. */
+  readonly perWorkerRssBytes: number | null;
+  /**
+   * The part of it only that worker holds (Linux RssAnon + RssShmem): what one more worker
+   * adds to the cgroup's charge. Its file pages (the node binary) are shared with the master,
+   * whose whole RSS the budget already subtracts. Null off Linux, where RSS is used instead.
+   */
+  readonly perWorkerPrivateBytes: number | null;
+  /** What one worker is counted as: (private, else RSS) × margin. */
+  readonly perWorkerBytes: number | null;
+  readonly measuredWhat: string | null;
+  /** How many workers of perWorkerBytes fit the budget; null when not measured. */
+  readonly fits: number | null;
+}
+
+export interface Sizing {
+  /** Workers to start; 0 = single-process mode. */
   readonly count: number;
-  /** One line: where the number came from. */
+  readonly strategy: 'single' | 'fixed' | 'cpu' | 'io' | 'conservative' | 'memory';
+  /** What was asked for: the workers setting, or single. */
+  readonly requested: WorkersValue | 'single';
+  /** What auto chose and why (auto only). */
+  readonly auto: { readonly strategy: string; readonly why: string } | null;
+  /** The CPU formula with its numbers, e.g. `2×1+1 = 3` (strategies only). */
+  readonly formula: string | null;
+  readonly workersPerCore: number;
+  readonly layout: Resources['layout'] | null;
+  readonly cpus: Resource | null;
+  readonly clamp: (Clamp & { readonly min: number; readonly max: number | null }) | null;
+  readonly memory: MemoryCheck | null;
+  /** The whole derivation in one line (the startup log and `config --explain` show it). */
   readonly why: string;
 }
 
-export function workerCount(config: Pick<Config, 'workers' | 'single'>): WorkerCount {
-  if (config.single) return { count: 0, why: 'single-process mode (--single)' };
-  if (config.workers === 'auto') {
-    const cpus = availableParallelism();
+/**
+ * auto boots a probe worker only when the memory budget is under this much per CPU-derived
+ * worker: far above what a Node worker usually needs (~40–100 MiB), so a roomy machine starts
+ * without the extra boot, and a tight one (a container limit, a small VM) is always measured.
+ */
+export const ROOMY_WORKER_BYTES = 512 * 2 ** 20;
+
+/** Where workers will run: their working directory (after --chdir) and environment. */
+export interface WorkerPlace {
+  readonly cwd: string;
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+export function realSizingContext(config: Config, where: WorkerPlace): SizingContext {
+  return {
+    host: realHost(),
+    measure: () =>
+      measureWorker({
+        config,
+        cwd: where.cwd,
+        env: { ...where.env, ...envPairs(config) },
+      }),
+  };
+}
+
+async function checkMemory(
+  config: SizingConfig,
+  ctx: SizingContext,
+  limit: Resource,
+  count: number,
+  always: boolean,
+): Promise<MemoryCheck> {
+  const masterRssBytes = ctx.host.rss();
+  const budgetBytes = limit.value - masterRssBytes - config.memoryReserve;
+  const base = {
+    limit,
+    masterRssBytes,
+    reserveBytes: config.memoryReserve,
+    budgetBytes,
+    margin: config.memoryMargin,
+  };
+  if (!always && budgetBytes >= count * ROOMY_WORKER_BYTES) {
     return {
-      count: cpus,
-      why: `auto: one per usable CPU (${cpus}, from os.availableParallelism())`,
+      ...base,
+      measured: false,
+      perWorkerRssBytes: null,
+      perWorkerPrivateBytes: null,
+      perWorkerBytes: null,
+      measuredWhat: null,
+      fits: null,
     };
   }
-  if (config.workers === 0) return { count: 0, why: 'single-process mode (workers = 0)' };
-  return { count: config.workers, why: `fixed: workers = ${config.workers}` };
+  const m = await ctx.measure();
+  const perWorkerBytes = (m.privateBytes ?? m.rssBytes) * config.memoryMargin;
+  return {
+    ...base,
+    measured: true,
+    perWorkerRssBytes: m.rssBytes,
+    perWorkerPrivateBytes: m.privateBytes,
+    perWorkerBytes,
+    measuredWhat: m.what,
+    fits: memoryFit(budgetBytes, perWorkerBytes),
+  };
+}
+
+export async function sizeWorkers(config: SizingConfig, ctx: SizingContext): Promise<Sizing> {
+  const none = {
+    auto: null,
+    formula: null,
+    workersPerCore: config.workersPerCore,
+    layout: null,
+    cpus: null,
+    clamp: null,
+    memory: null,
+  };
+  if (config.single || config.workers === 0) {
+    const s: Omit<Sizing, 'why'> = {
+      ...none,
+      count: 0,
+      strategy: 'single',
+      requested: config.single ? 'single' : 0,
+    };
+    return { ...s, why: explainSizing(s) };
+  }
+  if (typeof config.workers === 'number') {
+    const s: Omit<Sizing, 'why'> = {
+      ...none,
+      count: config.workers,
+      strategy: 'fixed',
+      requested: config.workers,
+    };
+    return { ...s, why: explainSizing(s) };
+  }
+  const requested = config.workers;
+  const auto = requested === 'auto' ? autoStrategy(config.workerClass) : null;
+  // memory starts from the io count and lowers it; auto from what suits the worker class.
+  const cpuStrategy: CpuStrategy = auto
+    ? auto.strategy
+    : requested === 'memory' || requested === 'auto'
+      ? 'io'
+      : requested;
+  const resources = readResources(ctx.host);
+  const formula = cpuFormula(cpuStrategy, resources.cpus.value, config.workersPerCore);
+  const clamped = clamp(formula.count, config.minWorkers, config.maxWorkers);
+  let count = clamped.count;
+  let memory: MemoryCheck | null = null;
+  if (requested === 'memory' || requested === 'auto') {
+    memory = await checkMemory(config, ctx, resources.memory, count, requested === 'memory');
+    // Workers that do not fit get OOM-killed and crash-loop: the fit wins over --min-workers,
+    // but one worker is always started (fewer than one is not a server).
+    if (memory.fits !== null) count = Math.max(1, Math.min(count, memory.fits));
+  }
+  const s: Omit<Sizing, 'why'> = {
+    count,
+    strategy: requested === 'memory' ? 'memory' : cpuStrategy,
+    requested,
+    auto: auto ? { strategy: auto.strategy, why: auto.why } : null,
+    formula: formula.text,
+    workersPerCore: config.workersPerCore,
+    layout: resources.layout,
+    cpus: resources.cpus,
+    clamp: { ...clamped, min: config.minWorkers, max: config.maxWorkers },
+    memory,
+  };
+  return { ...s, why: explainSizing(s) };
+}
+
+/** The count corral starts for this config: what `serve` starts and `config` reports. */
+export function sizeForConfig(config: Config, where: WorkerPlace): Promise<Sizing> {
+  return sizeWorkers(config, realSizingContext(config, where));
 }

@@ -1,0 +1,82 @@
+/**
+ * The worker-count formulas, pure: CPUs in, a count and the formula with its numbers out.
+ *
+ * Rounding: usable CPUs stay fractional (a 1.5-CPU quota is 1.5), each formula is applied to
+ * CPUs × workers-per-core and the result is rounded down, as the seeds' `int()` does, then
+ * raised to the strategy's floor. Rounding down never starts more CPU-bound workers than whole
+ * CPUs the quota pays for; the fraction is left to the master, GC and libuv threads, which
+ * would otherwise push the cgroup into CFS throttling (every worker stalled until the next
+ * period). See docs/sizing.md.
+ */
+
+export type CpuStrategy = 'cpu' | 'io' | 'conservative';
+
+export interface Formula {
+  readonly count: number;
+  /** With its numbers, e.g. `2×1+1 = 3`, `max(1, ⌊1.5⌋) = 1`. */
+  readonly text: string;
+}
+
+/** Guards ⌊3×0.1×10⌋-style float error: 2.9999999999 is 3. */
+const floor = (x: number) => Math.floor(x + 1e-9);
+const isWhole = (x: number) => Math.abs(x - Math.round(x)) < 1e-9;
+
+/** 2 → `2`, 1.5 → `1.5`, 1/3 → `0.33`. */
+export function num(x: number): string {
+  return String(Math.round(x * 100) / 100);
+}
+
+export function cpuFormula(strategy: CpuStrategy, cpus: number, perCore: number): Formula {
+  const term = cpus * perCore;
+  const t = perCore === 1 ? num(cpus) : `${num(cpus)}×${num(perCore)}`;
+  switch (strategy) {
+    case 'cpu': {
+      const count = Math.max(1, floor(term));
+      // A whole number of CPUs needs no formula: `2`, not `2 = 2`.
+      if (isWhole(term) && term >= 1)
+        return { count, text: t === String(count) ? t : `${t} = ${count}` };
+      return { count, text: `max(1, ⌊${t}⌋) = ${count}` };
+    }
+    case 'io': {
+      const count = floor(2 * term) + 1;
+      const text = isWhole(2 * term) ? `2×${t}+1` : `⌊2×${t}⌋+1`;
+      return { count, text: `${text} = ${count}` };
+    }
+    case 'conservative': {
+      const count = Math.max(2, floor(0.5 * term));
+      return { count, text: `max(2, ⌊0.5×${t}⌋) = ${count}` };
+    }
+  }
+}
+
+/**
+ * What `auto` means for a worker class. sync serves one request at a time, so a worker per
+ * CPU keeps every CPU busy without queueing behind more processes than cores. For async, one
+ * event loop per CPU was measured to match or beat 2×CPU+1 (docs/benchmarks.md, "Worker
+ * sizing"): extra processes only split the same CPUs and add memory.
+ */
+const AUTO_BY_CLASS: Readonly<Record<string, { strategy: CpuStrategy; why: string }>> = {
+  async: { strategy: 'cpu', why: 'one event loop per CPU for async workers' },
+  sync: { strategy: 'cpu', why: 'one request at a time per CPU for sync workers' },
+};
+
+export function autoStrategy(workerClass: string): { strategy: CpuStrategy; why: string } {
+  return AUTO_BY_CLASS[workerClass] ?? { strategy: 'cpu', why: `one worker per CPU` };
+}
+
+export interface Clamp {
+  readonly count: number;
+  /** Which bound moved the count, if one did. */
+  readonly by: 'min' | 'max' | null;
+}
+
+export function clamp(count: number, min: number, max: number | null): Clamp {
+  if (count < min) return { count: min, by: 'min' };
+  if (max !== null && count > max) return { count: max, by: 'max' };
+  return { count, by: null };
+}
+
+/** How many workers of `perWorkerBytes` fit in `budgetBytes` (0 when not even one does). */
+export function memoryFit(budgetBytes: number, perWorkerBytes: number): number {
+  return budgetBytes <= 0 ? 0 : Math.floor(budgetBytes / perWorkerBytes);
+}
