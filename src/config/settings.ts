@@ -222,12 +222,12 @@ export const settings = {
   }),
   memoryMargin: setting({
     type: decimal(1, 10, { meta: 'FACTOR' }),
-    default: 1.5,
+    default: 2.5,
     flags: ['--memory-margin'],
     section: 'Worker processes',
-    doc: 'Memory sizing counts each worker as its measured RSS after boot times this factor, for growth under load.',
+    doc: 'Memory sizing counts each worker as its measured private memory after boot times this factor, for what it grows to under load.',
     notes:
-      'The default comes from measuring a worker idle and under load: see docs/benchmarks.md (Worker sizing).',
+      'Measured (docs/benchmarks.md, Worker sizing): a compiled hello-sized worker grew from 16 MiB private at boot to 26–28 MiB warmed up and 39–42 MiB serving 256 concurrent connections (×2.5); at 1000 connections it reached 88 MiB. Growth follows concurrency more than app size, so a large app can take a smaller factor and a worker holding thousands of connections needs a larger one.',
   }),
   memoryReserve: setting({
     type: size(),
