@@ -3,11 +3,13 @@
 // mixed load where both compete; and how much a worker's private memory grows under load
 // (the evidence for --memory-margin).
 //
-//   node bench/sizing.ts [--duration 4] [--rounds 3] [--no-confine]
+//   node bench/sizing.ts [--duration 4] [--rounds 3] [--no-confine] [--quota 1.5] [--workers 1,2]
 //
 // Where it can (root, cgroup v1 cpuset writable, 2+ CPUs, taskset), corral runs in a cgroup
 // confined to the last CPU and wrk is pinned to the others, so the server's CPUs are its own;
-// elsewhere both share the machine. Needs wrk. Loopback only; every server is stopped.
+// elsewhere both share the machine. --quota N instead gives corral a CFS quota of N CPUs (a v1
+// cpu cgroup) over all CPUs, to see how a fractional quota should round. --workers replaces the
+// strategies compared (any -w values). Needs wrk. Loopback only; every server is stopped.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -18,6 +20,8 @@ const { values: opt } = parseArgs({
     duration: { type: 'string', default: '4' },
     rounds: { type: 'string', default: '3' },
     'no-confine': { type: 'boolean', default: false },
+    quota: { type: 'string' },
+    workers: { type: 'string', default: 'cpu,io,conservative,auto' },
   },
 });
 const run = promisify(execFile);
@@ -27,16 +31,41 @@ const APP = here('apps/sizing.mjs');
 const D = Number(opt.duration);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** corral on the last CPU (a cpuset cgroup), wrk on the rest; null when that is not possible. */
-function confine(): { cgroup: string; serverCpu: number; wrkCpus: string } | null {
+interface Box {
+  /** cgroup directories corral runs in. */
+  readonly cgroup: string;
+  /** CPUs wrk is pinned to, or null (not pinned). */
+  readonly wrkCpus: string | null;
+  readonly description: string;
+}
+
+/** A cgroup for corral: a CFS quota (--quota), or the last CPU with wrk on the rest. */
+function confine(): Box | null {
   const n = availableParallelism();
-  if (opt['no-confine'] || n < 2 || process.getuid?.() !== 0) return null;
+  if (process.getuid?.() !== 0) return null;
+  if (opt.quota) {
+    const cgroup = `/sys/fs/cgroup/cpu/corral-bench-${process.pid}`;
+    mkdirSync(cgroup);
+    writeFileSync(`${cgroup}/cpu.cfs_period_us`, '100000');
+    writeFileSync(`${cgroup}/cpu.cfs_quota_us`, String(Math.round(Number(opt.quota) * 100000)));
+    return {
+      cgroup,
+      wrkCpus: null,
+      description: `corral under a CFS quota of ${opt.quota} CPUs (cgroup v1 cpu), wrk beside it on all ${n} CPUs`,
+    };
+  }
+  if (opt['no-confine'] || n < 2) return null;
   const cgroup = `/sys/fs/cgroup/cpuset/corral-bench-${process.pid}`;
   try {
     mkdirSync(cgroup);
     writeFileSync(`${cgroup}/cpuset.cpus`, String(n - 1));
     writeFileSync(`${cgroup}/cpuset.mems`, readFileSync('/sys/fs/cgroup/cpuset/cpuset.mems'));
-    return { cgroup, serverCpu: n - 1, wrkCpus: n === 2 ? '0' : `0-${n - 2}` };
+    const wrkCpus = n === 2 ? '0' : `0-${n - 2}`;
+    return {
+      cgroup,
+      wrkCpus,
+      description: `corral confined to CPU ${n - 1} (cgroup cpuset), wrk on CPU ${wrkCpus}`,
+    };
   } catch {
     if (existsSync(cgroup)) rmdirSync(cgroup);
     return null;
@@ -98,7 +127,9 @@ function ms(s: string): number {
 
 async function wrk(url: string, connections: number, seconds: number): Promise<Wrk> {
   const args = [`-t1`, `-c${connections}`, `-d${seconds}s`, '--latency', url];
-  const [cmd, argv] = box ? ['taskset', ['-c', box.wrkCpus, 'wrk', ...args]] : ['wrk', args];
+  const [cmd, argv] = box?.wrkCpus
+    ? ['taskset', ['-c', box.wrkCpus, 'wrk', ...args]]
+    : ['wrk', args];
   const { stdout } = await run(cmd, argv);
   return {
     rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? 0),
@@ -125,19 +156,39 @@ type Scenario = (typeof SCENARIOS)[number];
 interface Result {
   rps: number;
   p99ms: number;
+  /** --quota: share of CFS periods in which the cgroup was throttled. */
+  throttled?: number;
   /** mixed: the I/O route's numbers while CPU-bound requests compete. */
   ioRps?: number;
   ioP99ms?: number;
 }
 
-async function scenario(url: string, s: Scenario): Promise<Result> {
+/** nr_periods and nr_throttled of the --quota cgroup (zeros otherwise). */
+function cfsStat(): { periods: number; throttled: number } {
+  if (!opt.quota || !box) return { periods: 0, throttled: 0 };
+  const stat = readFileSync(`${box.cgroup}/cpu.stat`, 'utf8');
+  const n = (k: string) => Number(new RegExp(`^${k} (\\d+)`, 'm').exec(stat)?.[1] ?? 0);
+  return { periods: n('nr_periods'), throttled: n('nr_throttled') };
+}
+
+async function load(url: string, s: Scenario): Promise<Result> {
   if (s === 'cpu') return wrk(`${url}/cpu`, 16, D);
   if (s === 'io') return wrk(`${url}/io`, 256, D);
   const [cpu, io] = await Promise.all([wrk(`${url}/cpu`, 8, D), wrk(`${url}/io`, 64, D)]);
   return { ...cpu, ioRps: io.rps, ioP99ms: io.p99ms };
 }
 
-const STRATEGIES = ['cpu', 'io', 'conservative', 'auto'];
+async function scenario(url: string, s: Scenario): Promise<Result> {
+  const before = cfsStat();
+  const r = await load(url, s);
+  const after = cfsStat();
+  const periods = after.periods - before.periods;
+  return opt.quota
+    ? { ...r, throttled: periods ? (after.throttled - before.throttled) / periods : 0 }
+    : r;
+}
+
+const STRATEGIES = (opt.workers ?? '').split(',').filter(Boolean);
 const results = new Map<string, Map<Scenario, Result[]>>();
 const memory: { idle: number[]; loaded: number[] } = { idle: [], loaded: [] };
 const counts = new Map<string, { count: number; why: string }>();
@@ -155,7 +206,7 @@ try {
           byScenario.set(s, [...(byScenario.get(s) ?? []), r]);
           results.set(w, byScenario);
           process.stderr.write(
-            `round ${round + 1} ${w} (${counts.get(w)?.count}) ${s}: ${Math.round(r.rps)} req/s p99 ${r.p99ms.toFixed(1)} ms${r.ioRps ? `; io ${Math.round(r.ioRps)} req/s p99 ${r.ioP99ms?.toFixed(1)} ms` : ''}\n`,
+            `round ${round + 1} ${w} (${counts.get(w)?.count}) ${s}: ${Math.round(r.rps)} req/s p99 ${r.p99ms.toFixed(1)} ms${r.ioRps ? `; io ${Math.round(r.ioRps)} req/s p99 ${r.ioP99ms?.toFixed(1)} ms` : ''}${r.throttled === undefined ? '' : `; throttled in ${Math.round(r.throttled * 100)}% of periods`}\n`,
           );
         }
         if (round === 0) memory.loaded.push(...(await workerPrivateMiB(proc)));
@@ -172,21 +223,22 @@ try {
 const best = (rs: Result[]) => rs.reduce((a, b) => (b.rps > a.rps ? b : a));
 const f = (n: number | undefined) => (n === undefined ? '—' : n.toFixed(1));
 console.log(
-  `\n${box ? `corral confined to CPU ${box.serverCpu} (cgroup cpuset), wrk on CPU ${box.wrkCpus}` : `corral and wrk sharing ${availableParallelism()} CPUs`}; ` +
+  `\n${box ? box.description : `corral and wrk sharing ${availableParallelism()} CPUs`}; ` +
     `${D} s per run, best of ${opt.rounds} round(s); Node ${process.version}\n`,
 );
 console.log(
-  '| -w | workers | /cpu req/s | /cpu p99 ms | /io req/s | /io p99 ms | mixed: /cpu req/s | mixed: /io req/s | mixed: /io p99 ms |',
+  `| -w | workers | /cpu req/s | /cpu p99 ms | /io req/s | /io p99 ms | mixed: /cpu req/s | mixed: /io req/s | mixed: /io p99 ms |${opt.quota ? ' /cpu throttled periods |' : ''}`,
 );
-console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+console.log(`|---|---:|---:|---:|---:|---:|---:|---:|---:|${opt.quota ? '---:|' : ''}`);
 for (const w of STRATEGIES) {
   const r = results.get(w) as Map<Scenario, Result[]>;
   const [cpu, io, mixed] = SCENARIOS.map((s) => best(r.get(s) ?? []));
   console.log(
-    `| ${w} | ${counts.get(w)?.count} | ${Math.round(cpu?.rps ?? 0)} | ${f(cpu?.p99ms)} | ${Math.round(io?.rps ?? 0)} | ${f(io?.p99ms)} | ${Math.round(mixed?.rps ?? 0)} | ${Math.round(mixed?.ioRps ?? 0)} | ${f(mixed?.ioP99ms)} |`,
+    `| ${w} | ${counts.get(w)?.count} | ${Math.round(cpu?.rps ?? 0)} | ${f(cpu?.p99ms)} | ${Math.round(io?.rps ?? 0)} | ${f(io?.p99ms)} | ${Math.round(mixed?.rps ?? 0)} | ${Math.round(mixed?.ioRps ?? 0)} | ${f(mixed?.ioP99ms)} |${opt.quota ? ` ${Math.round((cpu?.throttled ?? 0) * 100)}% |` : ''}`,
   );
 }
-console.log(`\nauto: ${counts.get('auto')?.why}`);
+console.log();
+for (const w of STRATEGIES) console.log(`${w}: ${counts.get(w)?.why}`);
 const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / (xs.length || 1);
 console.log(
   `worker private memory (RssAnon): ${avg(memory.idle).toFixed(1)} MiB after boot and warm-up, ` +

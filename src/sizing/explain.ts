@@ -17,7 +17,8 @@ function cpus(n: number): string {
 }
 
 function memoryPart(m: MemoryCheck, before: number, count: number, min: number): string {
-  const budget = `${bytes(m.budgetBytes)} (${bytes(m.limit.value)} ${m.limit.source} − ${bytes(m.masterRssBytes)} master − ${bytes(m.reserveBytes)} reserve)`;
+  const preload = m.preloadBytes > 0 ? ` − ${bytes(m.preloadBytes)} preloaded app` : '';
+  const budget = `${bytes(m.budgetBytes)} (${bytes(m.limit.value)} ${m.limit.source} − ${bytes(m.masterRssBytes)} master${preload} − ${bytes(m.reserveBytes)} reserve)`;
   if (m.fits === null || m.perWorkerBytes === null || m.perWorkerRssBytes === null) {
     return `memory not measured: budget ${budget} ≥ ${before} × ${bytes(512 * MiB)}`;
   }
@@ -39,10 +40,14 @@ export function explainSizing(s: Omit<Sizing, 'why'>): string {
   }
   if (s.strategy === 'fixed') return `fixed: workers = ${s.count}`;
   const parts: string[] = [];
-  if (s.auto) parts.push(`auto → ${s.auto.strategy} (${s.auto.why}): ${s.formula}`);
+  if (s.auto) parts.push(`auto → ${s.auto.strategy} ${s.auto.why}: ${s.formula}`);
   else if (s.strategy === 'memory') parts.push(`memory: from io ${s.formula}`);
   else parts.push(`${s.strategy}: ${s.formula}`);
-  if (s.cpus) parts.push(`CPUs ${cpus(s.cpus.value)} from ${s.cpus.source} ${s.cpus.detail}`);
+  if (s.cpus) {
+    const rounded =
+      s.usableCpus !== null && s.usableCpus !== s.cpus.value ? ` → ${s.usableCpus}` : '';
+    parts.push(`CPUs ${cpus(s.cpus.value)}${rounded} from ${s.cpus.source} ${s.cpus.detail}`);
+  }
   if (s.clamp?.by === 'min') parts.push(`raised to --min-workers ${s.clamp.min}`);
   if (s.clamp?.by === 'max') parts.push(`capped at --max-workers ${s.clamp.max}`);
   if (s.memory && s.clamp) {

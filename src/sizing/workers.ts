@@ -3,6 +3,7 @@
  * both call, so the count reported is the count started.
  */
 import type { Config, WorkersValue } from '../config/settings.ts';
+import { UsageError } from '../errors.ts';
 import { envPairs } from '../master/spawn.ts';
 import { explainSizing } from './explain.ts';
 import { type Measurement, measureWorker } from './measure.ts';
@@ -14,6 +15,7 @@ import {
   clamp,
   cpuFormula,
   memoryFit,
+  wholeCpus,
 } from './strategies.ts';
 
 export type SizingConfig = Pick<
@@ -26,6 +28,7 @@ export type SizingConfig = Pick<
   | 'maxWorkers'
   | 'memoryMargin'
   | 'memoryReserve'
+  | 'preload'
 >;
 
 export interface SizingContext {
@@ -38,8 +41,10 @@ export interface MemoryCheck {
   /** The smallest memory limit and every candidate. */
   readonly limit: Resource;
   readonly masterRssBytes: number;
+  /** With --preload the master loads the app too: one worker's private memory more. */
+  readonly preloadBytes: number;
   readonly reserveBytes: number;
-  /** limit − master − reserve. */
+  /** limit − master − preloaded app − reserve. */
   readonly budgetBytes: number;
   readonly margin: number;
   /** False when auto found the budget roomy enough not to boot a probe. */
@@ -71,7 +76,10 @@ export interface Sizing {
   readonly formula: string | null;
   readonly workersPerCore: number;
   readonly layout: Resources['layout'] | null;
+  /** The smallest CPU source (possibly fractional: a quota) and every candidate. */
   readonly cpus: Resource | null;
+  /** cpus.value as whole CPUs (nearest, half up, at least 1): what the formulas use. */
+  readonly usableCpus: number | null;
   readonly clamp: (Clamp & { readonly min: number; readonly max: number | null }) | null;
   readonly memory: MemoryCheck | null;
   /** The whole derivation in one line (the startup log and `config --explain` show it). */
@@ -111,17 +119,18 @@ async function checkMemory(
   always: boolean,
 ): Promise<MemoryCheck> {
   const masterRssBytes = ctx.host.rss();
-  const budgetBytes = limit.value - masterRssBytes - config.memoryReserve;
+  const before = limit.value - masterRssBytes - config.memoryReserve;
   const base = {
     limit,
     masterRssBytes,
     reserveBytes: config.memoryReserve,
-    budgetBytes,
     margin: config.memoryMargin,
   };
-  if (!always && budgetBytes >= count * ROOMY_WORKER_BYTES) {
+  if (!always && before >= count * ROOMY_WORKER_BYTES) {
     return {
       ...base,
+      preloadBytes: 0,
+      budgetBytes: before,
       measured: false,
       perWorkerRssBytes: null,
       perWorkerPrivateBytes: null,
@@ -131,9 +140,16 @@ async function checkMemory(
     };
   }
   const m = await ctx.measure();
-  const perWorkerBytes = (m.privateBytes ?? m.rssBytes) * config.memoryMargin;
+  const own = m.privateBytes ?? m.rssBytes;
+  // Sizing runs before --preload loads the app into the master (and `config` never loads it),
+  // so both count the app the master will hold the same way: as one worker's private memory.
+  const preloadBytes = config.preload ? own : 0;
+  const budgetBytes = before - preloadBytes;
+  const perWorkerBytes = own * config.memoryMargin;
   return {
     ...base,
+    preloadBytes,
+    budgetBytes,
     measured: true,
     perWorkerRssBytes: m.rssBytes,
     perWorkerPrivateBytes: m.privateBytes,
@@ -150,6 +166,7 @@ export async function sizeWorkers(config: SizingConfig, ctx: SizingContext): Pro
     workersPerCore: config.workersPerCore,
     layout: null,
     cpus: null,
+    usableCpus: null,
     clamp: null,
     memory: null,
   };
@@ -171,6 +188,11 @@ export async function sizeWorkers(config: SizingConfig, ctx: SizingContext): Pro
     };
     return { ...s, why: explainSizing(s) };
   }
+  if (config.maxWorkers !== null && config.minWorkers > config.maxWorkers) {
+    throw new UsageError(
+      `corral: --min-workers ${config.minWorkers} is above --max-workers ${config.maxWorkers}`,
+    );
+  }
   const requested = config.workers;
   const auto = requested === 'auto' ? autoStrategy(config.workerClass) : null;
   // memory starts from the io count and lowers it; auto from what suits the worker class.
@@ -180,7 +202,8 @@ export async function sizeWorkers(config: SizingConfig, ctx: SizingContext): Pro
       ? 'io'
       : requested;
   const resources = readResources(ctx.host);
-  const formula = cpuFormula(cpuStrategy, resources.cpus.value, config.workersPerCore);
+  const usableCpus = wholeCpus(resources.cpus.value);
+  const formula = cpuFormula(cpuStrategy, usableCpus, config.workersPerCore);
   const clamped = clamp(formula.count, config.minWorkers, config.maxWorkers);
   let count = clamped.count;
   let memory: MemoryCheck | null = null;
@@ -199,6 +222,7 @@ export async function sizeWorkers(config: SizingConfig, ctx: SizingContext): Pro
     workersPerCore: config.workersPerCore,
     layout: resources.layout,
     cpus: resources.cpus,
+    usableCpus,
     clamp: { ...clamped, min: config.minWorkers, max: config.maxWorkers },
     memory,
   };

@@ -4,7 +4,13 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { settings } from '../../src/config/settings.ts';
 import type { Host } from '../../src/sizing/resources.ts';
-import { autoStrategy, clamp, cpuFormula, memoryFit } from '../../src/sizing/strategies.ts';
+import {
+  autoStrategy,
+  clamp,
+  cpuFormula,
+  memoryFit,
+  wholeCpus,
+} from '../../src/sizing/strategies.ts';
 import { type SizingConfig, type SizingContext, sizeWorkers } from '../../src/sizing/workers.ts';
 
 const MiB = 2 ** 20;
@@ -21,6 +27,7 @@ const defaults: SizingConfig = {
   // Pinned (not the table's default) so the arithmetic in the tests below stays readable.
   memoryMargin: 1.5,
   memoryReserve: settings.memoryReserve.default,
+  preload: settings.preload.default,
 };
 
 /** A machine: a fixture cgroup tree, 8 CPUs of affinity, 16 GiB free; a probe that counts calls. */
@@ -89,14 +96,21 @@ test('fixed numbers and single-process mode are taken as given', async () => {
   assert.equal(calls.n, 0);
 });
 
-test('strategies on a 1.5-CPU cgroup v1 quota, with the derivation in one line', async () => {
+test('a fractional quota rounds to the nearest whole CPU, half up, at least 1', async () => {
+  assert.deepEqual([0.3, 1, 1.25, 1.49, 1.5, 2.5, 3.7].map(wholeCpus), [1, 1, 1, 1, 2, 3, 4]);
   const { ctx } = machine({ root: fixture('v1-docker') });
   const io = await size({ workers: 'io' }, ctx);
-  assert.equal(io.count, 4);
+  assert.equal(io.count, 5);
   assert.equal(io.strategy, 'io');
-  assert.equal(io.why, 'io: 2×1.5+1 = 4; CPUs 1.5 from cgroup v1 quota 150000/100000');
-  assert.equal((await size({ workers: 'cpu' }, ctx)).count, 1);
+  assert.equal(io.cpus?.value, 1.5);
+  assert.equal(io.usableCpus, 2);
+  assert.equal(io.why, 'io: 2×2+1 = 5; CPUs 1.5 → 2 from cgroup v1 quota 150000/100000');
+  assert.equal((await size({ workers: 'cpu' }, ctx)).count, 2);
   assert.equal((await size({ workers: 'conservative' }, ctx)).count, 2);
+  const half = machine({ root: fixture('v1-hostpath') }).ctx; // a 0.5-CPU quota
+  const cpu = await size({ workers: 'cpu' }, half);
+  assert.equal(cpu.count, 1);
+  assert.match(cpu.why, /^cpu: 1; CPUs 0\.5 → 1 from cgroup v1 quota 50000\/100000$/);
 });
 
 test('--workers-per-core scales the CPU term; --min/--max-workers clamp', async () => {
@@ -119,22 +133,22 @@ test('auto boots no probe when memory is roomy', async () => {
   assert.equal(calls.n, 0);
   assert.match(
     s.why,
-    /^auto → cpu \(.*\): 8; CPUs 8\.0 from scheduler affinity .*; memory not measured/,
+    /^auto → cpu for async workers: 8; CPUs 8\.0 from scheduler affinity .*; memory not measured/,
   );
 });
 
 test('auto measures under a tight limit and lowers the count to what fits', async () => {
-  // 256 MiB cgroup limit − 40 MiB master − 64 MiB reserve = 152 MiB; 1.5 CPUs → cpu = 1.
+  // 256 MiB cgroup limit − 40 MiB master − 64 MiB reserve = 152 MiB; 1.5 CPUs → 2.
   const { ctx, calls } = machine({ root: fixture('v1-docker'), availableParallelism: () => 8 });
   const s = await size({ workersPerCore: 4 }, ctx);
   assert.equal(calls.n, 1);
-  // cpu: ⌊1.5 × 4⌋ = 6; each worker 20 MiB × 1.5 = 30 MiB; 152 / 30 → 5.
+  // cpu: 2 × 4 = 8; each worker 20 MiB × 1.5 = 30 MiB; 152 / 30 → 5.
   assert.equal(s.memory?.budgetBytes, 152 * MiB);
   assert.equal(s.memory?.fits, 5);
   assert.equal(s.count, 5);
   assert.match(
     s.why,
-    /memory 152 MiB \(256 MiB cgroup v1 limit − 40 MiB master − 64 MiB reserve\) fits 5 × 30 MiB \(20 MiB private of 60 MiB RSS measured × 1\.5\), lowered from 6$/,
+    /memory 152 MiB \(256 MiB cgroup v1 limit − 40 MiB master − 64 MiB reserve\) fits 5 × 30 MiB \(20 MiB private of 60 MiB RSS measured × 1\.5\), lowered from 8$/,
   );
 });
 
@@ -163,4 +177,20 @@ test('memory on a roomy host still measures, and uses RSS where private memory i
   assert.equal(s.count, 5);
   assert.equal(s.memory?.perWorkerBytes, 90 * MiB);
   assert.match(s.why, /× 90 MiB \(60 MiB RSS measured × 1\.5\)$/);
+});
+
+test('--preload: the master holds the app too, so the budget counts it once more', async () => {
+  const { ctx } = machine({ root: fixture('hybrid'), availableParallelism: () => 2 });
+  // 192 − 40 − 20 (preloaded) − 64 = 68 MiB; 68 / 30 = 2.
+  const s = await size({ workers: 'memory', preload: true }, ctx);
+  assert.equal(s.memory?.preloadBytes, 20 * MiB);
+  assert.equal(s.memory?.budgetBytes, 68 * MiB);
+  assert.match(s.why, /− 40 MiB master − 20 MiB preloaded app − 64 MiB reserve\) fits 2 ×/);
+});
+
+test('--min-workers above --max-workers is refused', async () => {
+  const { ctx } = machine();
+  await assert.rejects(size({ workers: 'cpu', minWorkers: 4, maxWorkers: 2 }, ctx), {
+    message: 'corral: --min-workers 4 is above --max-workers 2',
+  });
 });
