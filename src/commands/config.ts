@@ -8,6 +8,7 @@ import { SETTING_NAMES } from '../config/settings.ts';
 import { describeSource, type SourceKind } from '../config/sources.ts';
 import { bytes } from '../sizing/explain.ts';
 import type { Resource } from '../sizing/resources.ts';
+import { ROOMY_WORKER_BYTES } from '../sizing/strategies.ts';
 import type { Sizing } from '../sizing/workers.ts';
 
 export interface ConfigReport {
@@ -91,8 +92,8 @@ export function explainConfig(r: Resolved, sizing: Sizing): string {
     lines.push(...candidateLines('memory', m.limit, bytes));
     lines.push(
       m.measured && m.perWorkerRssBytes !== null
-        ? `  one worker measured at ${bytes(m.perWorkerRssBytes)} RSS: ${m.measuredWhat}`
-        : '  no worker measured: the budget is roomy (auto measures below 512 MiB per worker)',
+        ? `  one worker measured: ${m.perWorkerPrivateBytes === null ? '' : `${bytes(m.perWorkerPrivateBytes)} private, `}${bytes(m.perWorkerRssBytes)} RSS (${m.measuredWhat})`
+        : `  no worker measured: the budget is roomy (auto measures below ${bytes(ROOMY_WORKER_BYTES)} per worker)`,
     );
   }
   if (r.file) lines.push('', `config file: ${r.file}`);

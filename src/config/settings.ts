@@ -52,7 +52,7 @@ export type WorkerStrategy = (typeof WORKER_STRATEGIES)[number];
 export type WorkersValue = number | WorkerStrategy;
 const workersType: ValueType<WorkersValue> = {
   describe: `an integer from 0 (single process) to 4096, or a strategy: ${WORKER_STRATEGIES.join(', ')}`,
-  meta: `INT|${WORKER_STRATEGIES.join('|')}`,
+  meta: 'INT|STRATEGY',
   parse(raw) {
     const s = typeof raw === 'string' ? raw.trim().toLowerCase() : '';
     const strategy = WORKER_STRATEGIES.find((w) => w === s);

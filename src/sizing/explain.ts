@@ -1,11 +1,11 @@
 /** The worker-count derivation as one readable line, for the startup log and `config --explain`. */
-import { num } from './strategies.ts';
+import { num, ROOMY_WORKER_BYTES } from './strategies.ts';
 import type { MemoryCheck, Sizing } from './workers.ts';
 
 const MiB = 2 ** 20;
 const GiB = 2 ** 30;
 
-/** 201326592 → `192 MiB`; 25 GiB and up in GiB with one decimal. */
+/** 201326592 → `192 MiB`; 10 GiB and up in GiB with one decimal. */
 export function bytes(n: number): string {
   if (Math.abs(n) >= 10 * GiB) return `${(n / GiB).toFixed(1)} GiB`;
   return `${Math.round(n / MiB)} MiB`;
@@ -20,7 +20,7 @@ function memoryPart(m: MemoryCheck, before: number, count: number, min: number):
   const preload = m.preloadBytes > 0 ? ` − ${bytes(m.preloadBytes)} preloaded app` : '';
   const budget = `${bytes(m.budgetBytes)} (${bytes(m.limit.value)} ${m.limit.source} − ${bytes(m.masterRssBytes)} master${preload} − ${bytes(m.reserveBytes)} reserve)`;
   if (m.fits === null || m.perWorkerBytes === null || m.perWorkerRssBytes === null) {
-    return `memory not measured: budget ${budget} ≥ ${before} × ${bytes(512 * MiB)}`;
+    return `memory not measured: budget ${budget} ≥ ${before} × ${bytes(ROOMY_WORKER_BYTES)}`;
   }
   const measured =
     m.perWorkerPrivateBytes === null

@@ -85,3 +85,11 @@ export function clamp(count: number, min: number, max: number | null): Clamp {
 export function memoryFit(budgetBytes: number, perWorkerBytes: number): number {
   return budgetBytes <= 0 ? 0 : Math.floor(budgetBytes / perWorkerBytes);
 }
+
+/**
+ * auto boots a probe worker only when the memory budget is under this much per CPU-derived
+ * worker: many times a Node worker's private memory after boot (16–35 MiB for small apps,
+ * docs/benchmarks.md), so a roomy machine starts without the extra boot, and a tight one (a
+ * container limit of a few hundred MiB per CPU, a small VM) is always measured.
+ */
+export const ROOMY_WORKER_BYTES = 512 * 2 ** 20;

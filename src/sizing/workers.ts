@@ -15,6 +15,7 @@ import {
   clamp,
   cpuFormula,
   memoryFit,
+  ROOMY_WORKER_BYTES,
   wholeCpus,
 } from './strategies.ts';
 
@@ -85,13 +86,6 @@ export interface Sizing {
   /** The whole derivation in one line (the startup log and `config --explain` show it). */
   readonly why: string;
 }
-
-/**
- * auto boots a probe worker only when the memory budget is under this much per CPU-derived
- * worker: far above what a Node worker usually needs (~40–100 MiB), so a roomy machine starts
- * without the extra boot, and a tight one (a container limit, a small VM) is always measured.
- */
-export const ROOMY_WORKER_BYTES = 512 * 2 ** 20;
 
 /** Where workers will run: their working directory (after --chdir) and environment. */
 export interface WorkerPlace {
