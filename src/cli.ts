@@ -1,12 +1,13 @@
 /** argv → command. Every failure ends in one line on stderr and a non-zero exit code. */
-
+import { resolve } from 'node:path';
 import { check } from './commands/check.ts';
-import { configReport, formatConfig } from './commands/config.ts';
+import { configReport, explainConfig, formatConfig } from './commands/config.ts';
 import { helpText } from './commands/help.ts';
 import { serve } from './commands/serve.ts';
 import { parseCommandLine } from './config/argv.ts';
 import { resolveConfig } from './config/resolve.ts';
 import { CorralError, EXIT } from './errors.ts';
+import { sizeForConfig } from './sizing/workers.ts';
 import { VERSION } from './version.ts';
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -22,13 +23,17 @@ export async function main(argv: readonly string[]): Promise<number> {
   const input = { cli: cl.values, app: cl.app, env: process.env, cwd: process.cwd() };
   const resolved = await resolveConfig(input);
   switch (cl.command) {
-    case 'config':
+    case 'config': {
+      // Size as serve would: workers run in --chdir's directory.
+      const cwd = resolve(process.cwd(), resolved.config.chdir ?? '.');
+      const sizing = await sizeForConfig(resolved.config, { cwd, env: process.env });
       process.stdout.write(
         cl.json
-          ? `${JSON.stringify(configReport(resolved), null, 2)}\n`
-          : `${formatConfig(resolved)}\n`,
+          ? `${JSON.stringify(configReport(resolved, sizing), null, 2)}\n`
+          : `${cl.explain ? explainConfig(resolved, sizing) : formatConfig(resolved, sizing)}\n`,
       );
       return EXIT.OK;
+    }
     case 'check':
       process.stdout.write(`${await check(resolved)}\n`);
       return EXIT.OK;

@@ -3,7 +3,14 @@ import type { Config } from './config/settings.ts';
 import type { Hooks } from './hooks.ts';
 
 export type { FetchHandler } from './app/fetch.ts';
-export type { Config, DispatchMode, LogLevel } from './config/settings.ts';
+export type { ProfileName } from './config/profiles.ts';
+export type {
+  Config,
+  DispatchMode,
+  LogLevel,
+  WorkerStrategy,
+  WorkersValue,
+} from './config/settings.ts';
 export type { Hooks, ServerInfo, WorkerExitInfo, WorkerInfo } from './hooks.ts';
 
 /** A config file's contents: any settings (by name) plus hooks. */

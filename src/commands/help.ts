@@ -6,10 +6,10 @@ const USAGE = `corral — a pre-fork application server for Node.js and TypeScri
 Usage:
   corral [serve] APP [options]     serve APP with a master and N workers
   corral check APP [options]       load APP once and report what it is
-  corral config [APP] [options]    show every resolved setting and its source (--json)
+  corral config [APP] [options]    show every resolved setting and its source (--json, --explain)
 
 APP is path[:export] or path:factory(), e.g. app.ts, dist/server.js:app, app.mjs:createApp()
-Precedence: defaults < config file < environment (CORRAL_*) < command line.`;
+Precedence: defaults < profile < config file < environment (CORRAL_*) < command line.`;
 
 export function helpText(): string {
   const bySection = new Map<Section, string[]>();
@@ -28,6 +28,6 @@ export function helpText(): string {
   return [
     USAGE,
     ...sections,
-    'Other:\n  --json                             config: print JSON\n  -h, --help                         this help\n  -v, --version                      print the version',
+    'Other:\n  --json                             config: print JSON\n  --explain                          config: how each value was derived, and the profiles\n  -h, --help                         this help\n  -v, --version                      print the version',
   ].join('\n\n');
 }

@@ -14,7 +14,7 @@ import { PidFile } from '../master/pidfile.ts';
 import { INHERIT_ENV, inheritedFds } from '../master/reexec.ts';
 import { runSingle } from '../master/single.ts';
 import { envPairs } from '../master/spawn.ts';
-import { workerCount } from '../sizing/workers.ts';
+import { sizeForConfig } from '../sizing/workers.ts';
 import { VERSION } from '../version.ts';
 
 /** Checks that need no app code: the app is named and its file exists. */
@@ -46,7 +46,8 @@ export async function serve(r: Resolved, reresolve: () => Promise<Resolved>): Pr
   const log = new Logger({ level: c.logLevel, file: c.errorLogfile, role: 'master' });
   process.title = `corral: master [${c.app}]`;
   const spec = checkAppFile(r);
-  const { count, why } = workerCount(c);
+  // chdir and -e are applied above, so the probe (if sizing needs one) sees what workers will.
+  const { count, why } = await sizeForConfig(c, { cwd: process.cwd(), env: process.env });
   await runHook(r.hooks, 'onStarting', log, { pid: process.pid, workers: count, binds: c.bind });
   // Workers boot from Node's compile cache: measured 130 → 67 ms from fork to ready.
   Object.assign(process.env, compileCacheEnv(log));
@@ -83,7 +84,8 @@ export async function serve(r: Resolved, reresolve: () => Promise<Resolved>): Pr
   pidFile.write();
   const reload = async () => {
     const resolved = await reresolve();
-    return { resolved, count: workerCount(resolved.config).count };
+    const sized = await sizeForConfig(resolved.config, { cwd: process.cwd(), env: process.env });
+    return { resolved, count: sized.count };
   };
   try {
     return count === 0

@@ -19,6 +19,8 @@ export interface CommandLine {
   /** Setting values in the order given; repeatable settings have one entry per occurrence. */
   readonly values: readonly RawValue[];
   readonly json: boolean;
+  /** config: show how every value was derived (the workers count in full) and the profiles. */
+  readonly explain: boolean;
   readonly help: boolean;
   readonly version: boolean;
 }
@@ -31,6 +33,7 @@ function optionTable() {
     help: { type: 'boolean', short: 'h' },
     version: { type: 'boolean', short: 'v' },
     json: { type: 'boolean' },
+    explain: { type: 'boolean' },
   };
   const owner = new Map<string, SettingName>();
   for (const name of SETTING_NAMES) {
@@ -88,6 +91,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
     app: positionals[0] ?? null,
     values,
     json: parsed.values.json === true,
+    explain: parsed.values.explain === true,
     help: parsed.values.help === true,
     version: parsed.values.version === true,
   };

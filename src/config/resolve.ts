@@ -1,12 +1,13 @@
 /**
- * Resolution: defaults < config file < environment < command line. Every value is validated
- * by its setting's type and remembers where it came from.
+ * Resolution: defaults < profile < config file < environment < command line. Every value is
+ * validated by its setting's type and remembers where it came from.
  */
 import { basename } from 'node:path';
 import { UsageError } from '../errors.ts';
 import { HOOK_NAMES, type HookName, type Hooks } from '../hooks.ts';
 import type { RawValue } from './argv.ts';
 import { findConfigFile, loadConfigFile } from './file.ts';
+import { PROFILES, type ProfileName } from './profiles.ts';
 import {
   type Config,
   envName,
@@ -159,6 +160,59 @@ function combine(
   }
 }
 
+interface Layered {
+  readonly name: SettingName;
+  readonly raw: unknown;
+  readonly source: Source;
+}
+
+/** A config file split into hooks and setting values; unknown keys are refused with a hint. */
+async function readConfigFile(
+  file: string,
+  fresh = false,
+): Promise<{ hooks: Hooks; fileValues: Layered[] }> {
+  const loaded = await loadConfigFile(file, fresh);
+  const origin = basename(file);
+  const hooks: Hooks = {};
+  const fileValues: Layered[] = [];
+  for (const [key, raw] of Object.entries(loaded.values)) {
+    if ((HOOK_NAMES as readonly string[]).includes(key)) {
+      if (typeof raw !== 'function') {
+        throw new UsageError(
+          `corral: hook ${key} in ${origin} must be a function, found ${typeof raw}`,
+        );
+      }
+      hooks[key as HookName] = raw as never;
+      continue;
+    }
+    if (!(key in settings)) {
+      const hint = closest(key, [...SETTING_NAMES, ...HOOK_NAMES]);
+      throw new UsageError(
+        `corral: unknown setting ${key} in config file ${origin}${hint ? ` (did you mean ${hint}?)` : ''}`,
+      );
+    }
+    fileValues.push({ name: key as SettingName, raw, source: { kind: 'file', origin } });
+  }
+  return { hooks, fileValues };
+}
+
+/** The profile named by the highest layer: command line, then environment, then config file. */
+function chooseProfile(
+  cli: readonly RawValue[],
+  env: Readonly<Record<string, string | undefined>>,
+  fileValues: readonly Layered[],
+): ProfileName | null {
+  const fromCli = [...cli].reverse().find((v) => v.name === 'profile');
+  const envVar = envName('profile');
+  const fromFile = fileValues.find((v) => v.name === 'profile');
+  const chosen: { raw: unknown; source: Source } | undefined = fromCli
+    ? { raw: fromCli.raw, source: { kind: 'cli', origin: fromCli.flag } }
+    : env[envVar]
+      ? { raw: env[envVar], source: { kind: 'env', origin: envVar } }
+      : fromFile;
+  return chosen ? (parseValue('profile', chosen.raw, chosen.source) as ProfileName | null) : null;
+}
+
 export async function resolveConfig(input: ResolveInput = {}): Promise<Resolved> {
   const env = input.env ?? {};
   const cwd = input.cwd ?? process.cwd();
@@ -175,31 +229,24 @@ export async function resolveConfig(input: ResolveInput = {}): Promise<Resolved>
   const cliConfig = [...cli].reverse().find((v) => v.name === 'config');
   const explicit = cliConfig ? String(cliConfig.raw) : (env[envName('config')] ?? null);
   const file = findConfigFile(explicit, cwd);
-  const hooks: Hooks = {};
-  if (file) {
-    const loaded = await loadConfigFile(file, input.fresh);
-    const origin = basename(file);
-    for (const [key, raw] of Object.entries(loaded.values)) {
-      if ((HOOK_NAMES as readonly string[]).includes(key)) {
-        if (typeof raw !== 'function') {
-          throw new UsageError(
-            `corral: hook ${key} in ${origin} must be a function, found ${typeof raw}`,
-          );
-        }
-        hooks[key as HookName] = raw as never;
-        continue;
-      }
-      if (!(key in settings)) {
-        const hint = closest(key, [...SETTING_NAMES, ...HOOK_NAMES]);
-        throw new UsageError(
-          `corral: unknown setting ${key} in config file ${origin}${hint ? ` (did you mean ${hint}?)` : ''}`,
-        );
-      }
+  const { hooks, fileValues } = file
+    ? await readConfigFile(file, input.fresh)
+    : { hooks: {}, fileValues: [] };
+
+  // The profile sits just above the defaults, so which one is chosen must be known before the
+  // file, env and CLI layers are applied: the highest layer that names one picks it.
+  const profile = chooseProfile(cli, env, fileValues);
+  if (profile) {
+    for (const [key, raw] of Object.entries(PROFILES[profile].values)) {
       const name = key as SettingName;
-      const source: Source = { kind: 'file', origin };
+      const source: Source = { kind: 'profile', origin: profile };
       values[name] = parseValue(name, raw, source, notices);
       sources[name] = source;
     }
+  }
+  for (const { name, raw, source } of fileValues) {
+    values[name] = parseValue(name, raw, source, notices);
+    sources[name] = source;
   }
 
   for (const name of SETTING_NAMES) {

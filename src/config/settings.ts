@@ -4,15 +4,19 @@
  * `--help`, `corral config` and `docs/settings.md` are all derived from this table; no other
  * module holds a default or reads a setting from the environment.
  */
+import { PROFILE_NAMES } from './profiles.ts';
 import {
   boolean,
-  bytes,
+  decimal,
   integer,
   list,
+  nullable,
   oneOf,
+  optionalInteger,
   optionalText,
   refine,
   seconds,
+  size,
   text,
   ValueError,
   type ValueType,
@@ -40,13 +44,19 @@ function setting<T>(s: Omit<Setting<T>, 'default'> & { readonly default: NoInfer
   return s;
 }
 
-/** `auto` (size for this machine) or a fixed count; 0 = single-process mode. */
-export type WorkersValue = number | 'auto';
+/** How a worker count is computed from the machine; see docs/sizing.md. */
+export const WORKER_STRATEGIES = ['auto', 'cpu', 'io', 'conservative', 'memory'] as const;
+export type WorkerStrategy = (typeof WORKER_STRATEGIES)[number];
+
+/** A strategy or a fixed count; 0 = single-process mode. */
+export type WorkersValue = number | WorkerStrategy;
 const workersType: ValueType<WorkersValue> = {
-  describe: 'an integer from 0 (single process) to 4096, or auto',
-  meta: 'INT|auto',
+  describe: `an integer from 0 (single process) to 4096, or a strategy: ${WORKER_STRATEGIES.join(', ')}`,
+  meta: 'INT|STRATEGY',
   parse(raw) {
-    if (typeof raw === 'string' && raw.trim().toLowerCase() === 'auto') return 'auto';
+    const s = typeof raw === 'string' ? raw.trim().toLowerCase() : '';
+    const strategy = WORKER_STRATEGIES.find((w) => w === s);
+    if (strategy) return strategy;
     try {
       return integer(0, 4096).parse(raw);
     } catch {
@@ -65,6 +75,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 // Built outside the table so their literal types are inferred on their own.
 const dispatchType = oneOf(DISPATCH_MODES);
 const logLevelType = oneOf(LOG_LEVELS);
+const profileType = nullable(oneOf(PROFILE_NAMES));
 /** Gunicorn's worker class names map onto corral's. */
 export const WORKER_CLASSES = ['async', 'sync', 'thread'] as const;
 export type WorkerClass = (typeof WORKER_CLASSES)[number];
@@ -97,6 +108,15 @@ export const settings = {
     flags: ['-c', '--config'],
     section: 'Config',
     doc: 'Config file to load; by default the first of corral.config.{ts,mts,js,mjs,json} in the current directory.',
+  }),
+  profile: setting({
+    type: profileType,
+    default: null,
+    flags: ['--profile'],
+    section: 'Config',
+    doc: `A named preset of settings: ${PROFILE_NAMES.join(', ')}.`,
+    notes:
+      "A profile's values sit just above the defaults: the config file, the environment and the command line all override them. `corral config --explain` lists every profile; see [Profiles](#profiles) below and docs/sizing.md.",
   }),
   chdir: setting({
     type: optionalText('DIR'),
@@ -176,8 +196,51 @@ export const settings = {
     flags: ['-w', '--workers'],
     env: ['WEB_CONCURRENCY'],
     section: 'Worker processes',
-    doc: 'Number of worker processes, or auto (one per usable CPU); 0 serves from the master alone.',
+    doc: 'Number of worker processes, or a strategy that computes it from the usable CPUs and memory: auto, cpu, io, conservative, memory. 0 serves from the master alone.',
+    notes:
+      'cpu = usable CPUs; io = 2 × CPUs + 1; conservative = max(2, ⌊0.5 × CPUs⌋); memory = the io count lowered until the workers fit the memory budget, using the measured RSS of one worker of this app; auto = cpu for async and sync workers, lowered to the memory fit when memory is tight. Usable CPUs come from the cgroup quota, the cpuset and the scheduler affinity, whichever is smallest. A fixed number is taken as given. `corral config --explain` shows the derivation; docs/sizing.md explains each strategy.',
     defaultText: 'auto',
+  }),
+  workersPerCore: setting({
+    type: decimal(0, 64, { exclusiveMin: true, meta: 'FACTOR' }),
+    default: 1,
+    flags: ['--workers-per-core'],
+    section: 'Worker processes',
+    doc: 'Scales the CPU term of the cpu, io, conservative and memory strategies (and auto): e.g. 0.25, 0.5, 0.75.',
+  }),
+  minWorkers: setting({
+    type: integer(1, 4096),
+    default: 1,
+    flags: ['--min-workers'],
+    section: 'Worker processes',
+    doc: 'Lowest worker count a strategy may give (a fixed --workers number is taken as given).',
+    notes:
+      'The memory fit can still go below it: starting workers that do not fit the memory limit only gets them killed by the OOM killer. The derivation says so when it happens.',
+  }),
+  maxWorkers: setting({
+    type: optionalInteger(1, 4096),
+    default: null,
+    flags: ['--max-workers'],
+    section: 'Worker processes',
+    doc: 'Highest worker count a strategy may give; none = no cap (a fixed --workers number is taken as given).',
+    defaultText: 'none',
+  }),
+  memoryMargin: setting({
+    type: decimal(1, 10, { meta: 'FACTOR' }),
+    default: 2.5,
+    flags: ['--memory-margin'],
+    section: 'Worker processes',
+    doc: 'Memory sizing counts each worker as its measured private memory after boot times this factor, for what it grows to under load.',
+    notes:
+      'Measured (docs/benchmarks.md, Worker sizing): a compiled hello-sized worker grew from 16 MiB private at boot to 26–28 MiB warmed up and 39–42 MiB serving 256 concurrent connections (×2.5); at 1000 connections it reached 88 MiB. Growth follows concurrency more than app size, so a large app can take a smaller factor and a worker holding thousands of connections needs a larger one.',
+  }),
+  memoryReserve: setting({
+    type: size(),
+    default: 64 * 2 ** 20,
+    flags: ['--memory-reserve'],
+    section: 'Worker processes',
+    doc: 'Memory sizing keeps this much of the memory limit free, besides the master, for the kernel, page cache and spikes.',
+    defaultText: '64MiB',
   }),
   single: setting({
     type: boolean(),
@@ -245,7 +308,7 @@ export const settings = {
       'For Kubernetes, this replaces a `preStop: sleep` hook: the endpoint is removed while corral still answers. Keep `shutdownDelay + gracefulTimeout` below `terminationGracePeriodSeconds`.',
   }),
   maxWorkerMemory: setting({
-    type: bytes(),
+    type: size(),
     default: 0,
     flags: ['--max-worker-memory'],
     section: 'Worker processes',

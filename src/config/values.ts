@@ -163,32 +163,83 @@ export function refine<T>(
   };
 }
 
-const UNITS: Record<string, number> = {
+/** An integer, or null (unset: e.g. "no cap"). */
+export function optionalInteger(min = 0, max = Number.MAX_SAFE_INTEGER): ValueType<number | null> {
+  const base = integer(min, max);
+  const describe = `${base.describe}, or none`;
+  return {
+    describe,
+    meta: 'INT',
+    parse(raw) {
+      if (raw === null) return null;
+      if (typeof raw === 'string' && raw.trim().toLowerCase() === 'none') return null;
+      try {
+        return base.parse(raw);
+      } catch {
+        return reject(describe);
+      }
+    },
+  };
+}
+
+/** A decimal number in (min, max] (`exclusiveMin`) or [min, max]. */
+export function decimal(
+  min: number,
+  max: number,
+  { exclusiveMin = false, meta = 'NUMBER' } = {},
+): ValueType<number> {
+  const describe = `a number ${exclusiveMin ? '>' : '≥'} ${min} and ≤ ${max}`;
+  return {
+    describe,
+    meta,
+    parse(raw) {
+      const n =
+        typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() ? Number(raw) : NaN;
+      if (!Number.isFinite(n) || n > max || (exclusiveMin ? n <= min : n < min)) reject(describe);
+      return n;
+    },
+  };
+}
+
+const SIZE_UNITS: Readonly<Record<string, number>> = {
   '': 1,
   b: 1,
-  k: 1e3,
-  kb: 1e3,
+  k: 2 ** 10,
   kib: 2 ** 10,
-  m: 1e6,
-  mb: 1e6,
+  m: 2 ** 20,
   mib: 2 ** 20,
-  g: 1e9,
-  gb: 1e9,
+  g: 2 ** 30,
   gib: 2 ** 30,
 };
 
-/** A size in bytes: `536870912`, `512MiB`, `1.5G`; 0 = off. */
-export function bytes(): ValueType<number> {
-  const describe = 'a size in bytes, optionally with a unit (512MiB, 1G, 800MB); 0 = off';
+/**
+ * A size in bytes. Binary units only (`64MiB`, `1GiB`, and Docker's `512m`, `1g`), so `M`
+ * never means 10^6 in one place and 2^20 in another; a bare number is bytes.
+ */
+export function size(): ValueType<number> {
+  const describe = 'a size such as 64MiB, 512m or 1GiB (binary units; a bare number is bytes)';
   return {
     describe,
     meta: 'SIZE',
     parse(raw) {
-      if (typeof raw === 'number' && Number.isFinite(raw) && raw >= 0) return Math.round(raw);
+      if (typeof raw === 'number') {
+        if (!Number.isInteger(raw) || raw < 0) reject(describe);
+        return raw;
+      }
       const m = typeof raw === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(raw) : null;
-      const unit = UNITS[(m?.[2] ?? '').toLowerCase()];
+      const unit = m ? SIZE_UNITS[(m[2] ?? '').toLowerCase()] : undefined;
       if (!m || unit === undefined) return reject(describe);
       return Math.round(Number(m[1]) * unit);
+    },
+  };
+}
+
+/** `base`, or null (unset). */
+export function nullable<T>(base: ValueType<T>): ValueType<T | null> {
+  return {
+    ...base,
+    parse(raw) {
+      return raw === null ? null : base.parse(raw);
     },
   };
 }

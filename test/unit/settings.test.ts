@@ -63,7 +63,7 @@ test('env names are CORRAL_ + SCREAMING_SNAKE of the setting name', () => {
 
 test('value types refuse bad input with what is allowed', () => {
   assert.throws(() => settings.workers.type.parse('banana'), {
-    message: /an integer from 0 .* or auto/,
+    message: /an integer from 0 .* or a strategy: auto, cpu, io, conservative, memory/,
   });
   assert.throws(() => settings.backlog.type.parse('0'), { message: /from 1 to 65535/ });
   assert.throws(() => settings.timeout.type.parse('-1'), { message: /seconds ≥ 0/ });
