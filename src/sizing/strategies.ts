@@ -63,6 +63,7 @@ export function cpuFormula(strategy: CpuStrategy, cpus: number, perCore: number)
 const AUTO_BY_CLASS: Readonly<Record<string, { strategy: CpuStrategy; why: string }>> = {
   async: { strategy: 'cpu', why: 'for async workers' },
   sync: { strategy: 'cpu', why: 'for sync workers' },
+  thread: { strategy: 'cpu', why: 'for thread workers: CPUs ÷ threads per worker' },
 };
 
 export function autoStrategy(workerClass: string): { strategy: CpuStrategy; why: string } {

@@ -24,6 +24,7 @@ export type SizingConfig = Pick<
   | 'workers'
   | 'single'
   | 'workerClass'
+  | 'threads'
   | 'workersPerCore'
   | 'minWorkers'
   | 'maxWorkers'
@@ -197,7 +198,13 @@ export async function sizeWorkers(config: SizingConfig, ctx: SizingContext): Pro
       : requested;
   const resources = readResources(ctx.host);
   const usableCpus = wholeCpus(resources.cpus.value);
-  const formula = cpuFormula(cpuStrategy, usableCpus, config.workersPerCore);
+  // A thread-class worker already spreads over `threads` cores: auto counts processes so that
+  // processes × threads ≈ CPUs.
+  const perCore =
+    auto && config.workerClass === 'thread'
+      ? config.workersPerCore / config.threads
+      : config.workersPerCore;
+  const formula = cpuFormula(cpuStrategy, usableCpus, perCore);
   const clamped = clamp(formula.count, config.minWorkers, config.maxWorkers);
   let count = clamped.count;
   let memory: MemoryCheck | null = null;
@@ -213,7 +220,7 @@ export async function sizeWorkers(config: SizingConfig, ctx: SizingContext): Pro
     requested,
     auto: auto ? { strategy: auto.strategy, why: auto.why } : null,
     formula: formula.text,
-    workersPerCore: config.workersPerCore,
+    workersPerCore: perCore,
     layout: resources.layout,
     cpus: resources.cpus,
     usableCpus,

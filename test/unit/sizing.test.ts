@@ -21,6 +21,7 @@ const defaults: SizingConfig = {
   workers: settings.workers.default,
   single: settings.single.default,
   workerClass: settings.workerClass.default,
+  threads: settings.threads.default,
   workersPerCore: settings.workersPerCore.default,
   minWorkers: settings.minWorkers.default,
   maxWorkers: settings.maxWorkers.default,
@@ -111,6 +112,15 @@ test('a fractional quota rounds to the nearest whole CPU, half up, at least 1', 
   const cpu = await size({ workers: 'cpu' }, half);
   assert.equal(cpu.count, 1);
   assert.match(cpu.why, /^cpu: 1; CPUs 0\.5 → 1 from cgroup v1 quota 50000\/100000$/);
+});
+
+test('auto for the thread class counts processes so that processes × threads ≈ CPUs', async () => {
+  const { ctx } = machine({ availableParallelism: () => 16 });
+  const t4 = await size({ workerClass: 'thread', threads: 4 }, ctx);
+  assert.equal(t4.count, 4);
+  assert.match(t4.why, /^auto → cpu for thread workers: CPUs ÷ threads per worker: 16×0\.25 = 4;/);
+  assert.equal((await size({ workerClass: 'thread', threads: 32 }, ctx)).count, 1);
+  assert.equal((await size({ workerClass: 'thread', threads: 4, workers: 'cpu' }, ctx)).count, 16);
 });
 
 test('--workers-per-core scales the CPU term; --min/--max-workers clamp', async () => {
