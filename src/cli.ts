@@ -2,8 +2,10 @@
 import { resolve } from 'node:path';
 import { check } from './commands/check.ts';
 import { configReport, explainConfig, formatConfig } from './commands/config.ts';
+import { ctl } from './commands/ctl.ts';
 import { helpText } from './commands/help.ts';
 import { serve } from './commands/serve.ts';
+import { top } from './commands/top.ts';
 import { parseCommandLine } from './config/argv.ts';
 import { resolveConfig } from './config/resolve.ts';
 import { CorralError, EXIT } from './errors.ts';
@@ -36,6 +38,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     case 'check':
       process.stdout.write(`${await check(resolved)}\n`);
+      return EXIT.OK;
+    case 'ctl':
+      process.stdout.write(`${await ctl(resolved.config.controlSocket, cl.args, cl.json)}\n`);
+      return EXIT.OK;
+    case 'top':
+      await top(resolved.config.controlSocket);
       return EXIT.OK;
     case 'serve':
       // HUP re-reads everything from the same inputs; the config file is imported afresh.

@@ -31,11 +31,9 @@ export type ToWorker =
   /** USR1 reached the master: reopen log files. */
   | { readonly t: 'reopen-logs' };
 
-export interface WorkerStats {
-  readonly requests: number;
-  readonly inFlight: number;
-  readonly rssBytes: number;
-}
+import type { WorkerStats } from './metrics/stats.ts';
+
+export type { WorkerStats };
 
 export type FromWorker =
   | { readonly t: 'ready'; readonly bootMs: number }

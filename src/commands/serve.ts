@@ -8,12 +8,14 @@ import type { Resolved } from '../config/resolve.ts';
 import { AppLoadError, UsageError } from '../errors.ts';
 import { runHook } from '../hooks.ts';
 import { Logger } from '../log/logger.ts';
+import { serveControl } from '../master/control.ts';
 import { bindAll } from '../master/listeners.ts';
 import { Master } from '../master/master.ts';
 import { PidFile } from '../master/pidfile.ts';
 import { INHERIT_ENV, inheritedFds } from '../master/reexec.ts';
 import { runSingle } from '../master/single.ts';
 import { envPairs } from '../master/spawn.ts';
+import { serveMetrics } from '../metrics/http.ts';
 import { sizeForConfig } from '../sizing/workers.ts';
 import { VERSION } from '../version.ts';
 
@@ -47,7 +49,8 @@ export async function serve(r: Resolved, reresolve: () => Promise<Resolved>): Pr
   process.title = `corral: master [${c.app}]`;
   const spec = checkAppFile(r);
   // chdir and -e are applied above, so the probe (if sizing needs one) sees what workers will.
-  const { count, why } = await sizeForConfig(c, { cwd: process.cwd(), env: process.env });
+  const sizing = await sizeForConfig(c, { cwd: process.cwd(), env: process.env });
+  const { count, why } = sizing;
   await runHook(r.hooks, 'onStarting', log, { pid: process.pid, workers: count, binds: c.bind });
   // Workers boot from Node's compile cache: measured 130 → 67 ms from fork to ready.
   Object.assign(process.env, compileCacheEnv(log));
@@ -85,13 +88,29 @@ export async function serve(r: Resolved, reresolve: () => Promise<Resolved>): Pr
   const reload = async () => {
     const resolved = await reresolve();
     const sized = await sizeForConfig(resolved.config, { cwd: process.cwd(), env: process.env });
-    return { resolved, count: sized.count };
+    return { resolved, count: sized.count, adaptive: sized.adaptive ?? null };
   };
+  const closers: { close(): void }[] = [];
   try {
-    return count === 0
-      ? await runSingle(r, listeners, log)
-      : await new Master({ resolved: r, listeners, count, log, pidFile, reload }).run();
+    if (count === 0) return await runSingle(r, listeners, log);
+    const adaptive = sizing.adaptive ?? null;
+    const master = new Master({ resolved: r, listeners, count, log, pidFile, reload, adaptive });
+    if (c.metricsBind) {
+      const metrics = await serveMetrics(c.metricsBind, () => master.status());
+      closers.push(metrics);
+      const at = metrics.address();
+      const where = typeof at === 'string' ? `unix:${at}` : `http://${at?.address}:${at?.port}`;
+      log.info(`Metrics at: ${where} (/metrics, /healthz, /readyz)`);
+    }
+    if (c.controlSocket) {
+      closers.push(await serveControl(c.controlSocket, master));
+      log.info(
+        `Control socket: ${c.controlSocket} (corral ctl --socket ${c.controlSocket} status)`,
+      );
+    }
+    return await master.run();
   } finally {
+    for (const x of closers) x.close();
     pidFile.remove();
     log.info('Shutting down: master');
   }

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { UsageError } from '../errors.ts';
 import { SETTING_NAMES, type SettingName, settings } from './settings.ts';
 
-export const COMMANDS = ['serve', 'check', 'config'] as const;
+export const COMMANDS = ['serve', 'check', 'config', 'ctl', 'top'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export interface RawValue {
@@ -16,6 +16,8 @@ export interface RawValue {
 export interface CommandLine {
   readonly command: Command;
   readonly app: string | null;
+  /** ctl's subcommand and its argument. */
+  readonly args: readonly string[];
   /** Setting values in the order given; repeatable settings have one entry per occurrence. */
   readonly values: readonly RawValue[];
   readonly json: boolean;
@@ -73,7 +75,9 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   if (positionals[0] && (COMMANDS as readonly string[]).includes(positionals[0])) {
     command = positionals.shift() as Command;
   }
-  if (positionals.length > 1) {
+  // ctl and top take no app: their positionals are their own (`ctl scale 3`).
+  const takesApp = command !== 'ctl' && command !== 'top';
+  if (takesApp && positionals.length > 1) {
     throw new UsageError(
       `corral: expected one app, got ${positionals.length}: ${positionals.join(' ')} (see corral --help)`,
     );
@@ -88,7 +92,8 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   }
   return {
     command,
-    app: positionals[0] ?? null,
+    app: takesApp ? (positionals[0] ?? null) : null,
+    args: takesApp ? [] : positionals,
     values,
     json: parsed.values.json === true,
     explain: parsed.values.explain === true,

@@ -22,7 +22,13 @@ import {
   type ValueType,
 } from './values.ts';
 
-export type Section = 'App' | 'Config' | 'Server socket' | 'Worker processes' | 'Logging';
+export type Section =
+  | 'App'
+  | 'Config'
+  | 'Server socket'
+  | 'Worker processes'
+  | 'Logging'
+  | 'Observability';
 
 export interface Setting<T> {
   readonly type: ValueType<T>;
@@ -45,7 +51,14 @@ function setting<T>(s: Omit<Setting<T>, 'default'> & { readonly default: NoInfer
 }
 
 /** How a worker count is computed from the machine; see docs/sizing.md. */
-export const WORKER_STRATEGIES = ['auto', 'cpu', 'io', 'conservative', 'memory'] as const;
+export const WORKER_STRATEGIES = [
+  'auto',
+  'cpu',
+  'io',
+  'conservative',
+  'memory',
+  'adaptive',
+] as const;
 export type WorkerStrategy = (typeof WORKER_STRATEGIES)[number];
 
 /** A strategy or a fixed count; 0 = single-process mode. */
@@ -357,6 +370,22 @@ export const settings = {
     flags: ['--log-level'],
     section: 'Logging',
     doc: 'Lowest level written to the error log.',
+  }),
+  metricsBind: setting({
+    type: optionalText('ADDRESS'),
+    default: null,
+    flags: ['--metrics-bind'],
+    section: 'Observability',
+    doc: 'Serve Prometheus /metrics, /healthz and /readyz from the master on this address (e.g. 127.0.0.1:9100). Off by default.',
+    notes:
+      'Answered by the master, so probes never queue behind busy workers. `/readyz` is 503 while starting, during `--shutdown-delay` and while stopping. Keep it on loopback or a private interface.',
+  }),
+  controlSocket: setting({
+    type: optionalText('PATH'),
+    default: null,
+    flags: ['--control-socket', '--socket'],
+    section: 'Observability',
+    doc: 'Unix socket (mode 0600) for `corral ctl status|reload|scale N|stop` and `corral top`.',
   }),
 } as const;
 

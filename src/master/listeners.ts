@@ -75,7 +75,7 @@ function createHandle(): CreateHandle {
 }
 
 /** A unix socket file left by a dead process is removed; one in use is an error. */
-async function clearStaleSocket(path: string): Promise<void> {
+export async function clearStaleSocket(path: string): Promise<void> {
   if (!existsSync(path)) return;
   if (!lstatSync(path).isSocket()) {
     throw new CorralError(`corral: cannot bind unix:${path}: a file that is not a socket is there`);

@@ -7,11 +7,15 @@ import { EXIT } from '../errors.ts';
 import { runHook, type ServerInfo } from '../hooks.ts';
 import { onWorkerMessage, sendToWorker } from '../ipc.ts';
 import type { Logger } from '../log/logger.ts';
+import { Aggregate } from '../metrics/aggregate.ts';
+import type { Status } from '../metrics/status.ts';
+import { VERSION } from '../version.ts';
 import { Backoff } from './backoff.ts';
 import { Dispatcher } from './dispatch.ts';
 import type { Listener } from './listeners.ts';
 import type { PidFile } from './pidfile.ts';
 import { reexec } from './reexec.ts';
+import { Regulator } from './regulator.ts';
 import { type Action, trapSignals } from './signals.ts';
 import { listenPlans, spawnWorker } from './spawn.ts';
 import { watch } from './watchdog.ts';
@@ -23,7 +27,11 @@ const QUICK_STOP_MS = 2000;
 const MAX_BOOT_FAILURES = 3;
 
 /** What a HUP produces: the re-read config and the worker count it gives. */
-export type Reloader = () => Promise<{ resolved: Resolved; count: number }>;
+export type Reloader = () => Promise<{
+  resolved: Resolved;
+  count: number;
+  adaptive?: { readonly min: number; readonly max: number } | null;
+}>;
 
 export interface MasterOptions {
   readonly resolved: Resolved;
@@ -32,6 +40,8 @@ export interface MasterOptions {
   readonly log: Logger;
   readonly pidFile: PidFile;
   readonly reload: Reloader;
+  /** -w adaptive: the range the worker count is regulated within. */
+  readonly adaptive?: { readonly min: number; readonly max: number } | null;
 }
 
 type Stopping = null | 'delay' | 'graceful' | 'quick';
@@ -50,6 +60,10 @@ export class Master {
   #announcedReady = false;
   #bootFailures = 0;
   readonly #backoff = new Backoff();
+  readonly #aggregate = new Aggregate();
+  #advice: string | null = null;
+  #regulator: Regulator;
+  #lastSample = 0;
   /** Old workers still to be replaced by the rolling reload in progress. */
   #rollQueue: WorkerHandle[] = [];
   #wake: NodeJS.Immediate | null = null;
@@ -60,6 +74,7 @@ export class Master {
     this.#r = o.resolved;
     this.#target = o.count;
     this.#log = o.log;
+    this.#regulator = new Regulator(o.adaptive ?? null);
     this.#dispatch = new Dispatcher(
       () => this.#ready(),
       () => (this.#r.config.workerClass === 'sync' ? 1 : this.#r.config.workerConnections),
@@ -105,6 +120,7 @@ export class Master {
     for (const action of this.#actions.splice(0)) this.#act(action);
     this.#checkTimeouts();
     if (this.#stopping === null || this.#stopping === 'delay') {
+      this.#regulate();
       this.#roll();
       this.#spawnMissing();
       this.#retireReplaced();
@@ -138,8 +154,7 @@ export class Master {
           this.#log.info('workers: already at 1, not going lower');
           break;
         }
-        this.#setTarget(this.#target - 1);
-        this.#active().at(-1)?.drain(grace);
+        this.scaleTo(this.#target - 1);
         break;
       case 'reload':
         if (this.#stopping) break;
@@ -176,12 +191,83 @@ export class Master {
     }
   }
 
+  /** Set the number of workers; extra workers drain, newest first. */
+  scaleTo(n: number): void {
+    const extra = this.#active().length - n;
+    this.#setTarget(n);
+    const grace = this.#r.config.gracefulTimeout * 1000;
+    for (const w of this.#active().slice(n).slice(-Math.max(0, extra))) {
+      w.drain(grace);
+    }
+  }
+
+  /** For the control socket: the same actions signals trigger. */
+  request(action: Action): void {
+    this.#actions.push(action);
+    this.wakeup();
+  }
+
+  status(): Status {
+    const now = Date.now();
+    const live = [...this.#workers];
+    return {
+      pid: process.pid,
+      version: VERSION,
+      ready: this.ready,
+      stopping: this.#stopping !== null,
+      workerClass: this.#r.config.workerClass,
+      target: this.#target,
+      binds: this.#o.listeners.map((l) => l.url),
+      waiting: this.#dispatch.waiting,
+      workers: live.map((w) => ({
+        id: w.id,
+        pid: w.pid,
+        state: w.state,
+        retiring: w.retiring,
+        uptimeSeconds: Math.round((now - w.startedAt) / 1000),
+        requests: w.stats.requests,
+        inFlight: w.stats.inFlight,
+        connections: w.conns,
+        rssBytes: w.stats.rssBytes,
+        heapUsedBytes: w.stats.heapUsedBytes,
+        cpuSeconds: w.stats.cpuSeconds,
+        elu: w.stats.elu,
+        lagSeconds: w.stats.lagSeconds,
+      })),
+      totals: this.#aggregate.totals(live.map((w) => w.stats)),
+      restarts: Object.fromEntries(this.#aggregate.restarts),
+      advice: this.#advice,
+    };
+  }
+
   #setTarget(n: number): void {
     const old = this.#target;
     if (n === old) return;
     this.#target = n;
     this.#log.info(`workers: ${old} → ${n}`);
     void runHook(this.#r.hooks, 'nworkersChanged', this.#log, this.info, n, old);
+  }
+
+  /** Once a second: the advisor's finding, and in adaptive mode a step up or down. */
+  #regulate(): void {
+    const now = Date.now();
+    if (now - this.#lastSample < 1000 || !this.#announcedReady || this.#rollQueue.length) return;
+    this.#lastSample = now;
+    const ready = this.#ready();
+    const elu = ready.reduce((a, w) => a + w.stats.elu, 0) / Math.max(1, ready.length);
+    const d = this.#regulator.sample(
+      { elu, waiting: this.#dispatch.waiting, workers: this.#target },
+      now,
+    );
+    if (d.advice !== this.#advice) {
+      if (d.advice) this.#log.warning(`advisor: ${d.advice}`);
+      else if (this.#advice) this.#log.info('advisor: provisioning looks right again');
+      this.#advice = d.advice;
+    }
+    if (d.scale) {
+      this.#log.info(`adaptive: ${this.#target} → ${d.scale.to} worker(s): ${d.scale.why}`);
+      this.scaleTo(d.scale.to);
+    }
   }
 
   /** HUP: re-read the config, then roll every worker, a batch at a time, new ones first. */
@@ -200,6 +286,7 @@ export class Master {
       }
     }
     this.#r = next.resolved;
+    this.#regulator = new Regulator(next.adaptive ?? null);
     await runHook(this.#r.hooks, 'onReload', this.#log, this.info);
     this.#rollQueue = this.#active();
     this.#log.info(
@@ -222,7 +309,7 @@ export class Master {
       (w) => w.state === 'booting' || (w.retiring && w.state === 'ready'),
     );
     if (inProgress) return;
-    for (const w of this.#rollQueue.splice(0, this.#batch())) w.retiring = true;
+    for (const w of this.#rollQueue.splice(0, this.#batch())) w.retire('reload');
   }
 
   #stop(mode: Exclude<Stopping, null>): void {
@@ -308,16 +395,16 @@ export class Master {
         this.#maybeAnnounceReady();
         this.wakeup();
       },
-      beat: (m) => {
+      beat: ({ t: _, ...stats }) => {
         w.lastBeat = Date.now();
-        w.stats = { requests: m.requests, inFlight: m.inFlight, rssBytes: m.rssBytes };
+        w.stats = stats;
       },
       closed: (m) => {
         w.conns = Math.max(0, w.conns - m.n);
         this.#dispatch.flush();
       },
-      retire: () => {
-        w.retiring = true;
+      retire: (m) => {
+        w.retire(m.reason);
         this.wakeup();
       },
       'boot-failed': (m) => {
@@ -340,6 +427,8 @@ export class Master {
     const was = w.state;
     w.state = 'exited';
     this.#workers.delete(w);
+    const crashed = !this.#stopping && was !== 'draining' && !w.timedOut;
+    this.#aggregate.retire(w.stats, crashed && was !== 'booting' ? 'crash' : w.reason);
     void runHook(this.#r.hooks, 'childExit', this.#log, this.info, {
       pid: w.pid,
       id: w.id,

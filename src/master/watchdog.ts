@@ -38,12 +38,12 @@ export function watch(
       w.signal('SIGABRT');
       w.timedOut = true;
       w.killAt = now + ABORT_GRACE_MS;
-      w.retiring = true;
+      w.retire('timeout');
     } else if (maxWorkerMemory > 0 && !w.retiring && w.stats.rssBytes > maxWorkerMemory) {
       log.warning(
         `${w.name} uses ${mib(w.stats.rssBytes)} (max-worker-memory ${mib(maxWorkerMemory)}): replacing it`,
       );
-      w.retiring = true;
+      w.retire('memory');
     }
   }
 }

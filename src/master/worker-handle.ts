@@ -4,6 +4,8 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { sendToWorker, type WorkerStats } from '../ipc.ts';
+import type { RestartReason } from '../metrics/aggregate.ts';
+import { EMPTY_STATS } from '../metrics/stats.ts';
 
 export type WorkerState = 'booting' | 'ready' | 'draining' | 'exited';
 
@@ -23,11 +25,13 @@ export class WorkerHandle {
   lastBeat = Date.now();
   /** Connections handed to it and not yet reported closed (least-conn dispatch). */
   conns = 0;
-  stats: WorkerStats = { requests: 0, inFlight: 0, rssBytes: 0 };
+  stats: WorkerStats = EMPTY_STATS;
   /** Wants replacing (max-requests, reload); keeps serving until its replacement is ready. */
   retiring = false;
   /** When to SIGKILL: set on drain (graceful timeout) and on timeout abort. */
   killAt: number | null = null;
+  /** Why it is being replaced, for corral_worker_restarts_total (null: not replaced). */
+  reason: RestartReason | null = null;
   /** Aborted for missing heartbeats (--timeout). */
   timedOut = false;
   /** Set when the worker reported it could not boot. */
@@ -41,6 +45,12 @@ export class WorkerHandle {
 
   get name(): string {
     return `worker ${this.id} (pid ${this.pid})`;
+  }
+
+  /** Mark for replacement (replacement first), remembering why. */
+  retire(reason: RestartReason): void {
+    this.retiring = true;
+    this.reason ??= reason;
   }
 
   /** Its event loop looks blocked (heartbeats are late). */

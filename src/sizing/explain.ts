@@ -40,6 +40,11 @@ export function explainSizing(s: Omit<Sizing, 'why'>): string {
   }
   if (s.strategy === 'fixed') return `fixed: workers = ${s.count}`;
   const parts: string[] = [];
+  if (s.adaptive) {
+    parts.push(
+      `adaptive: starts at ${s.adaptive.min}, regulated between ${s.adaptive.min} and ${s.adaptive.max}`,
+    );
+  }
   if (s.auto) parts.push(`auto → ${s.auto.strategy} ${s.auto.why}: ${s.formula}`);
   else if (s.strategy === 'memory') parts.push(`memory: from io ${s.formula}`);
   else parts.push(`${s.strategy}: ${s.formula}`);

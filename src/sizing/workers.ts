@@ -69,7 +69,9 @@ export interface MemoryCheck {
 export interface Sizing {
   /** Workers to start; 0 = single-process mode. */
   readonly count: number;
-  readonly strategy: 'single' | 'fixed' | 'cpu' | 'io' | 'conservative' | 'memory';
+  readonly strategy: 'single' | 'fixed' | 'cpu' | 'io' | 'conservative' | 'memory' | 'adaptive';
+  /** -w adaptive: the range the master regulates the count within. */
+  readonly adaptive?: { readonly min: number; readonly max: number };
   /** What was asked for: the workers setting, or single. */
   readonly requested: WorkersValue | 'single';
   /** What auto chose and why (auto only). */
@@ -188,7 +190,9 @@ export async function sizeWorkers(config: SizingConfig, ctx: SizingContext): Pro
       `corral: --min-workers ${config.minWorkers} is above --max-workers ${config.maxWorkers}`,
     );
   }
-  const requested = config.workers;
+  const adaptive = config.workers === 'adaptive';
+  // adaptive's ceiling is what auto would start: usable CPUs × factor, within the memory fit.
+  const requested = adaptive ? 'auto' : config.workers;
   const auto = requested === 'auto' ? autoStrategy(config.workerClass) : null;
   // memory starts from the io count and lowers it; auto from what suits the worker class.
   const cpuStrategy: CpuStrategy = auto
@@ -205,7 +209,7 @@ export async function sizeWorkers(config: SizingConfig, ctx: SizingContext): Pro
       ? config.workersPerCore / config.threads
       : config.workersPerCore;
   const formula = cpuFormula(cpuStrategy, usableCpus, perCore);
-  const clamped = clamp(formula.count, config.minWorkers, config.maxWorkers);
+  const clamped = clamp(formula.count, adaptive ? 1 : config.minWorkers, config.maxWorkers);
   let count = clamped.count;
   let memory: MemoryCheck | null = null;
   if (requested === 'memory' || requested === 'auto') {
@@ -214,10 +218,14 @@ export async function sizeWorkers(config: SizingConfig, ctx: SizingContext): Pro
     // but one worker is always started (fewer than one is not a server).
     if (memory.fits !== null) count = Math.max(1, Math.min(count, memory.fits));
   }
+  const range = adaptive
+    ? { min: Math.min(count, Math.max(1, config.minWorkers)), max: count }
+    : undefined;
   const s: Omit<Sizing, 'why'> = {
-    count,
-    strategy: requested === 'memory' ? 'memory' : cpuStrategy,
-    requested,
+    count: range ? range.min : count,
+    strategy: adaptive ? 'adaptive' : requested === 'memory' ? 'memory' : cpuStrategy,
+    requested: config.workers,
+    ...(range ? { adaptive: range } : {}),
     auto: auto ? { strategy: auto.strategy, why: auto.why } : null,
     formula: formula.text,
     workersPerCore: perCore,

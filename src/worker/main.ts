@@ -10,6 +10,7 @@ import { EXIT } from '../errors.ts';
 import { HOOK_NAMES, type Hooks, runHook } from '../hooks.ts';
 import { onMasterMessage, sendToMaster, type ToWorker } from '../ipc.ts';
 import { Logger } from '../log/logger.ts';
+import { EMPTY_STATS, ProcessSampler, type RequestStats } from '../metrics/stats.ts';
 import { buildAppServer } from './serve.ts';
 import type { AppServer } from './server.ts';
 import { ThreadPool } from './thread-pool.ts';
@@ -34,10 +35,12 @@ function beatInterval(config: Config): number {
 
 /** What the worker process serves with: its own HTTP server, or (thread class) a thread pool. */
 type Serving = Pick<AppServer, 'requests' | 'inFlight' | 'drain' | 'leave' | 'reopenLogs'> & {
+  readonly stats?: Pick<RequestStats, 'statusClasses' | 'latencyCounts' | 'latencySumSeconds'>;
   adopt?(socket: Socket): void;
 };
 
 interface State {
+  sampler?: ProcessSampler;
   server: Serving | null;
   log: Logger | null;
   hooks: Hooks;
@@ -56,7 +59,9 @@ async function boot(msg: Boot, state: State) {
   state.log = log;
   process.title = `corral: worker ${id} [${config.app}]`;
   // Beat from the start: an app whose loading blocks the event loop is caught by --timeout too.
-  setInterval(() => sendBeat(state.server), beatInterval(config)).unref();
+  const sampler = new ProcessSampler();
+  state.sampler = sampler;
+  setInterval(() => sendBeat(state.server, sampler), beatInterval(config)).unref();
   const me = { pid: process.pid, id };
   const failed = (err: unknown) => {
     const code = (err as { exitCode?: number }).exitCode ?? EXIT.APP_LOAD;
@@ -134,12 +139,16 @@ function watchMaxRequests(pool: ThreadPool, limit: number, log: Logger): void {
 }
 
 /** Heartbeat with the stats the master keeps (zeros until the server exists). */
-function sendBeat(server: Serving | null): void {
+function sendBeat(server: Serving | null, sampler: ProcessSampler): void {
+  const stats = server?.stats ?? EMPTY_STATS;
   sendToMaster({
     t: 'beat',
+    ...sampler.sample(),
     requests: server?.requests ?? 0,
     inFlight: server?.inFlight ?? 0,
-    rssBytes: process.memoryUsage.rss(),
+    statusClasses: stats.statusClasses,
+    latencyCounts: stats.latencyCounts,
+    latencySumSeconds: stats.latencySumSeconds,
   });
 }
 
@@ -163,7 +172,7 @@ function main(): void {
     const server = state.server;
     if (!server) process.exit(0);
     // A fresh count for the master, so a kill at the graceful timeout says what it cut.
-    sendBeat(server);
+    if (state.sampler) sendBeat(server, state.sampler);
     server.drain().then(async () => {
       if (state.log)
         await runHook(state.hooks, 'workerExit', state.log, { pid: process.pid, id: state.id });

@@ -13,6 +13,7 @@ import {
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import type { ListenPlan } from '../ipc.ts';
 import type { AccessLog } from '../log/access.ts';
+import { RequestStats } from '../metrics/stats.ts';
 
 /**
  * When draining, a keep-alive connection that was idle is closed only after this long without
@@ -46,6 +47,8 @@ export class AppServer {
   readonly http: Server;
   requests = 0;
   inFlight = 0;
+  /** Status classes and latency, for the heartbeat (and so for /metrics). */
+  readonly stats = new RequestStats();
   readonly #o: AppServerOptions;
   readonly #sockets = new Set<Socket>();
   readonly #listeners: NetServer[] = [];
@@ -88,7 +91,7 @@ export class AppServer {
     this.requests++;
     this.inFlight++;
     const { accessLog, keepAlive, requestTimeout, afterRequest, beforeRequest } = this.#o;
-    const start = accessLog ? process.hrtime.bigint() : 0n;
+    const start = process.hrtime.bigint();
     if (this.#leaving || keepAlive === 0 || this.#sockets.size >= this.#o.connectionCap) {
       res.setHeader('connection', 'close');
     }
@@ -96,9 +99,9 @@ export class AppServer {
     res.once('close', () => {
       this.inFlight--;
       if (requestTimeout > 0) this.#running.delete(res);
-      if (accessLog) {
-        accessLog.write({ req, res, start, end: process.hrtime.bigint(), time: new Date() });
-      }
+      const end = process.hrtime.bigint();
+      this.stats.observe(res.statusCode, Number(end - start) / 1e9);
+      if (accessLog) accessLog.write({ req, res, start, end, time: new Date() });
       afterRequest?.(req, res, this.requests);
       if (this.#sweep && !req.socket.destroyed) this.#idleSince.set(req.socket, Date.now());
     });

@@ -1,0 +1,58 @@
+/**
+ * The master's own HTTP endpoint (--metrics-bind): /metrics, /healthz, /readyz. The master
+ * answers, so probes never queue behind busy workers.
+ */
+import { createServer, type Server } from 'node:http';
+import { CorralError } from '../errors.ts';
+import { clearStaleSocket, parseBind } from '../master/listeners.ts';
+import { readBacklog } from './backlog.ts';
+import { CONTENT_TYPE, renderMetrics } from './prometheus.ts';
+import type { Status } from './status.ts';
+
+/** Kernel accept-queue length per TCP bind URL. */
+function backlogByBind(binds: readonly string[]): Map<string, number> {
+  const ports = new Map<number, string>();
+  for (const b of binds) {
+    if (b.startsWith('http://')) ports.set(Number(new URL(b).port), b);
+  }
+  const counts = readBacklog([...ports.keys()]);
+  return new Map(
+    [...ports].filter(([p]) => counts.has(p)).map(([p, b]) => [b, counts.get(p) ?? 0]),
+  );
+}
+
+export async function serveMetrics(bind: string, status: () => Status): Promise<Server> {
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/healthz') {
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+    } else if (path === '/readyz') {
+      const s = status();
+      const ready = s.ready;
+      res
+        .writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' })
+        .end(ready ? 'ready\n' : s.stopping ? 'shutting down\n' : 'not ready\n');
+    } else if (path === '/metrics') {
+      const s = status();
+      renderMetrics(s, backlogByBind(s.binds)).then(
+        (text) => res.writeHead(200, { 'content-type': CONTENT_TYPE }).end(text),
+        (err) => res.writeHead(500).end(`${err}\n`),
+      );
+    } else {
+      res
+        .writeHead(404, { 'content-type': 'text/plain' })
+        .end('not found: try /metrics, /healthz, /readyz\n');
+    }
+  });
+  const a = parseBind(bind);
+  if (a.kind === 'unix') await clearStaleSocket(a.path);
+  await new Promise<void>((done, fail) => {
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      fail(new CorralError(`corral: cannot serve metrics on ${bind}: ${err.code ?? err.message}`)),
+    );
+    server.listen(a.kind === 'unix' ? { path: a.path } : { host: a.host, port: a.port }, () =>
+      done(),
+    );
+  });
+  return server;
+}

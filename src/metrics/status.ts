@@ -1,0 +1,37 @@
+/** The master's state as `corral ctl status --json`, `corral top` and /metrics see it. */
+import type { Totals } from './aggregate.ts';
+
+export interface WorkerStatus {
+  readonly id: number;
+  readonly pid: number;
+  readonly state: string;
+  /** Due for replacement (max-requests, memory, reload, timeout). */
+  readonly retiring: boolean;
+  readonly uptimeSeconds: number;
+  readonly requests: number;
+  readonly inFlight: number;
+  /** Connections handed to it that are still open (least-conn dispatch). */
+  readonly connections: number;
+  readonly rssBytes: number;
+  readonly heapUsedBytes: number;
+  readonly cpuSeconds: number;
+  readonly elu: number;
+  readonly lagSeconds: number;
+}
+
+export interface Status {
+  readonly pid: number;
+  readonly version: string;
+  readonly ready: boolean;
+  readonly stopping: boolean;
+  readonly workerClass: string;
+  readonly target: number;
+  readonly binds: readonly string[];
+  /** Connections accepted by the master and waiting for a free worker. */
+  readonly waiting: number;
+  readonly workers: readonly WorkerStatus[];
+  readonly totals: Totals;
+  readonly restarts: Readonly<Record<string, number>>;
+  /** The provisioning advisor's current finding, if any. */
+  readonly advice: string | null;
+}

@@ -1,0 +1,174 @@
+// Metrics, health and readiness from the master; the control socket; corral top; the
+// advisor and adaptive workers.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import {
+  BIN,
+  burst,
+  cleanEnv,
+  get,
+  ROOT,
+  runCorral,
+  serveListener,
+  sleep,
+} from '../helpers/corral.ts';
+import { load } from '../helpers/load.ts';
+
+const sock = () => join(mkdtempSync(join(tmpdir(), 'corral-')), 'ctl.sock');
+const LINE =
+  /^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="[^"]*",?)*\})? -?[0-9.e+-]+|NaN|[+-]Inf$/;
+
+test('/metrics after 300 requests; /healthz and /readyz; /readyz 503 while shutting down', async () => {
+  const server = await serveListener([
+    '-w',
+    '2',
+    '--metrics-bind',
+    '127.0.0.1:0',
+    '--shutdown-delay',
+    '1',
+  ]);
+  const metricsUrl = server.output().match(/Metrics at: (\S+)/)?.[1] as string;
+  try {
+    const replies = await burst(`${server.url}/`, 300, 8);
+    assert.ok(replies.every((r) => r.status === 200));
+    await sleep(700); // a heartbeat carries the counts to the master
+    const m = await get(`${metricsUrl}/metrics`);
+    assert.equal(m.status, 200);
+    assert.match(String(m.headers['content-type']), /^text\/plain; version=0\.0\.4/);
+    const lines = m.body.split('\n').filter((l) => l && !l.startsWith('#'));
+    for (const l of lines) assert.match(l, LINE, `a Prometheus sample line: ${l}`);
+    const sum = (name: string) =>
+      lines
+        .filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))
+        .reduce((a, l) => a + Number(l.split(' ').pop()), 0);
+    assert.ok(
+      sum('corral_requests_total') >= 300,
+      `requests_total ${sum('corral_requests_total')}`,
+    );
+    assert.ok(sum('corral_request_duration_seconds_count') >= 300);
+    assert.match(m.body, /corral_request_duration_seconds_bucket\{le="\+Inf"\} \d+/);
+    assert.equal(lines.filter((l) => l.startsWith('corral_worker_rss_bytes{')).length, 2);
+    assert.equal(
+      lines.filter((l) => l.startsWith('corral_worker_event_loop_utilization{')).length,
+      2,
+    );
+    assert.match(m.body, /corral_workers\{state="ready"\} 2/);
+    assert.equal((await get(`${metricsUrl}/healthz`)).status, 200);
+    assert.equal((await get(`${metricsUrl}/readyz`)).status, 200);
+    server.proc.kill('SIGTERM');
+    await server.waitFor(/shutdown delay/);
+    const during = await get(`${metricsUrl}/readyz`);
+    assert.equal(during.status, 503);
+    assert.equal((await get(`${server.url}/`)).status, 200, 'still serving during the delay');
+    assert.equal(await server.exited, 0);
+  } finally {
+    await server.stop();
+  }
+});
+
+test('ctl status --json lists the workers; ctl scale 3 gives 3; ctl reload and stop', async () => {
+  const path = sock();
+  const server = await serveListener(['-w', '2', '--control-socket', path]);
+  try {
+    const s = await runCorral(['ctl', '--socket', path, 'status', '--json']);
+    assert.equal(s.code, 0, s.stderr);
+    const status = JSON.parse(s.stdout);
+    assert.equal(status.workers.length, 2);
+    for (const w of status.workers) {
+      for (const k of ['pid', 'state', 'requests', 'inFlight', 'rssBytes', 'elu'])
+        assert.ok(k in w, k);
+    }
+    assert.match((await runCorral(['ctl', '--socket', path, 'scale', '3'])).stdout, /scaling to 3/);
+    await server.waitFor(/worker 3 \(pid \d+\) ready/);
+    const after = JSON.parse(
+      (await runCorral(['ctl', '--socket', path, 'status', '--json'])).stdout,
+    );
+    assert.equal(after.target, 3);
+    assert.equal(after.workers.filter((w: { state: string }) => w.state === 'ready').length, 3);
+    const human = await runCorral(['ctl', '--socket', path, 'status']);
+    assert.match(human.stdout, /ready, 3\/3 async workers/);
+    const bad = await runCorral(['ctl', '--socket', path, 'scale', 'zero']);
+    assert.equal(bad.code, 2);
+    assert.match(
+      (await runCorral(['ctl', '--socket', path, 'stop'])).stdout,
+      /stopping gracefully/,
+    );
+    assert.equal(await server.exited, 0);
+  } finally {
+    await server.stop();
+  }
+  const gone = await runCorral(['ctl', '--socket', path, 'status']);
+  assert.notEqual(gone.code, 0);
+  assert.match(gone.stderr, /cannot reach the master/);
+});
+
+test('corral top draws the workers and quits on q', async () => {
+  const path = sock();
+  const server = await serveListener(['-w', '2', '--control-socket', path]);
+  try {
+    const top = spawn(process.execPath, [BIN, 'top', '--socket', path], {
+      cwd: ROOT,
+      env: cleanEnv(),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let screen = '';
+    top.stdout.on('data', (d) => (screen += d));
+    for (let i = 0; i < 100 && !/WORKER +PID/.test(screen); i++) await sleep(50);
+    assert.match(screen, /WORKER +PID +STATE/);
+    assert.match(screen, /ready/);
+    top.stdin.write('q');
+    const code = await new Promise((done) => top.on('exit', done));
+    assert.equal(code, 0);
+  } finally {
+    await server.stop();
+  }
+});
+
+test('-w adaptive 1..2: grows under CPU load, returns to 1 when idle, no flapping', async () => {
+  const path = sock();
+  const server = await serveListener([
+    '-w',
+    'adaptive',
+    '--min-workers',
+    '1',
+    '--max-workers',
+    '2',
+    '--control-socket',
+    path,
+  ]);
+  const counts: number[] = [];
+  let recording = true;
+  const recorder = (async () => {
+    while (recording) {
+      const r = await runCorral(['ctl', '--socket', path, 'status', '--json']).catch(() => null);
+      if (r?.code === 0) counts.push(JSON.parse(r.stdout).target);
+      await sleep(500);
+    }
+  })();
+  try {
+    // CPU-bound load until the master adds a worker (bounded).
+    const grown = server.waitFor(/adaptive: 1 → 2 worker\(s\)/, 30_000);
+    await load({
+      url: `${server.url}/cpu?ms=40`,
+      connections: 4,
+      total: 0,
+      until: grown,
+      maxMs: 30_000,
+    });
+    await grown;
+    // Idle: it goes back to 1.
+    await server.waitFor(/adaptive: 2 → 1 worker\(s\)/, 60_000);
+    await sleep(1000);
+  } finally {
+    recording = false;
+    await recorder;
+    await server.stop();
+  }
+  // The recorded counts go 1…1, 2…2, 1…1: one step up, one step down, nothing in between.
+  const changes = counts.filter((c, i) => i > 0 && c !== counts[i - 1]);
+  assert.deepEqual(changes, [2, 1], `counts over time: ${counts.join(' ')}`);
+});
