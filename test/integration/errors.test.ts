@@ -17,7 +17,7 @@ test('-w banana: names the setting, source, value and what is allowed; exit 2', 
   assert.equal(r.code, 2);
   assert.equal(
     r.stderr.trim(),
-    'corral: invalid workers (-w/--workers) from command line -w: "banana"; allowed: an integer from 0 (single process) to 4096, or a strategy: auto, cpu, io, conservative, memory',
+    'corral: invalid workers (-w/--workers) from command line -w: "banana"; allowed: an integer from 0 (single process) to 4096, or a strategy: auto, cpu, io, conservative, memory, adaptive',
   );
 });
 
