@@ -37,7 +37,7 @@ const pct = (x: number) => `${Math.round(x * 100)}%`;
 export class Regulator {
   readonly #range: { readonly min: number; readonly max: number } | null;
   readonly #samples: { at: number; s: Sample }[] = [];
-  #lastChange = 0;
+  #lastChange = Number.NEGATIVE_INFINITY;
 
   constructor(range: { min: number; max: number } | null) {
     this.#range = range;
