@@ -1,6 +1,7 @@
 /**
  * The arbiter. Events (signals, worker messages, exits) only record facts and call wakeup();
- * one tick() then does, in order: actions → timeouts → roll → spawn → retire → finish.
+ * one tick() then does, in order: actions → timeouts → regulate → roll → spawn → retire →
+ * finish.
  */
 import type { Resolved } from '../config/resolve.ts';
 import { EXIT } from '../errors.ts';
