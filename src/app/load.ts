@@ -9,12 +9,15 @@ import { pathToFileURL } from 'node:url';
 import { AppLoadError } from '../errors.ts';
 import { type FetchHandler, fetchListener } from './fetch.ts';
 import { formatAppSpec, parseAppSpec } from './spec.ts';
+import type { UpgradeListener } from './upgrade.ts';
 
 export type AppKind = 'listener' | 'express' | 'koa' | 'fastify' | 'fetch';
 
 export interface LoadedApp {
   readonly kind: AppKind;
   readonly listener: RequestListener;
+  /** The module's `upgrade` export (WebSocket and other upgrades), if it has one. */
+  readonly upgrade: UpgradeListener | null;
   /** Absolute path of the module. */
   readonly path: string;
   /** e.g. `fetch handler (default export)`. */
@@ -127,11 +130,29 @@ export async function loadApp(spec: string, cwd: string = process.cwd()): Promis
     const got = parsed.call ? `${formatAppSpec(parsed)} returned` : `${where} is`;
     throw new AppLoadError(`corral: ${got} ${describeValue(value)}; ${EXPECTED}`);
   }
+  const upgrade = upgradeExport(mod, parsed.file);
+  const source = parsed.call ? formatAppSpec(parsed) : where;
   return {
     ...shaped,
+    upgrade,
     path,
-    description: `${KIND_TEXT[shaped.kind]} (${parsed.call ? `${formatAppSpec(parsed)}` : where})`,
+    description: `${KIND_TEXT[shaped.kind]} (${source})${upgrade ? ' with an upgrade listener (export upgrade)' : ''}`,
   };
+}
+
+/**
+ * The upgrade listener is a named export of the module, whatever the app export is (a value,
+ * an instance or a factory), so every app shape reaches its server the same way.
+ */
+function upgradeExport(mod: Obj, file: string): UpgradeListener | null {
+  const value = mod.upgrade;
+  if (value === undefined) return null;
+  if (typeof value !== 'function') {
+    throw new AppLoadError(
+      `corral: export upgrade of ${file} must be a function (req, socket, head, { signal }); it is ${describeValue(value)}`,
+    );
+  }
+  return value as UpgradeListener;
 }
 
 /**

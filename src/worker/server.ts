@@ -11,6 +11,8 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { UpgradeListener } from '../app/upgrade.ts';
 import type { ListenPlan } from '../ipc.ts';
 import type { AccessLog } from '../log/access.ts';
 import { RequestStats } from '../metrics/stats.ts';
@@ -24,6 +26,8 @@ const IDLE_GRACE_MS = 1000;
 
 export interface AppServerOptions {
   readonly listener: RequestListener;
+  /** The app's `'upgrade'` listener (WebSocket), if it exports one. */
+  readonly upgrade?: UpgradeListener | null;
   /** Seconds an idle keep-alive connection stays open; 0 = close after each response. */
   readonly keepAlive: number;
   /** Most connections held at once (the master enforces it; at the cap, keep-alive ends). */
@@ -61,6 +65,10 @@ export class AppServer {
   /** Due for replacement: keep serving, but send keep-alive clients elsewhere. */
   #leaving = false;
   #drained: (() => void) | null = null;
+  /** Connections the app took over with an upgrade: never closed by the idle sweep. */
+  readonly #upgraded = new WeakSet<Duplex>();
+  /** Aborted when draining starts, so the app can close its upgraded connections. */
+  readonly #draining = new AbortController();
 
   constructor(opts: AppServerOptions) {
     this.#o = opts;
@@ -81,6 +89,14 @@ export class AppServer {
         this.#checkDrained();
       });
     });
+    const { upgrade } = opts;
+    if (upgrade) {
+      const context = { signal: this.#draining.signal };
+      this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+        this.#upgraded.add(socket);
+        upgrade(req, socket, head, context);
+      });
+    }
     if (opts.requestTimeout > 0) {
       const every = Math.min(1000, Math.max(50, (opts.requestTimeout * 1000) / 4));
       setInterval(() => this.#cutSlowRequests(), every).unref();
@@ -172,16 +188,19 @@ export class AppServer {
 
   /**
    * Stop taking connections; responses from now on carry `Connection: close`; connections
-   * idle for IDLE_GRACE_MS are closed between requests. Resolves when no connection is left.
+   * idle for IDLE_GRACE_MS are closed between requests; the app's upgrade signal aborts, so it
+   * can close its upgraded connections. Resolves when no connection is left.
    */
   drain(): Promise<void> {
     this.#drainPromise ??= new Promise((done) => {
       this.#drained = done;
       this.#leaving = true;
       for (const socket of this.#sockets) {
+        if (this.#upgraded.has(socket)) continue;
         const res = (socket as WithMessage)._httpMessage;
         if (res && !res.headersSent) res.setHeader('connection', 'close');
       }
+      this.#draining.abort(new Error('worker draining'));
       for (const l of this.#listeners) l.close();
       this.#squeeze();
       this.#checkDrained();
@@ -199,6 +218,8 @@ export class AppServer {
     if (this.#sweep) return;
     const now = Date.now();
     for (const socket of this.#sockets) {
+      // Upgraded connections are the app's (WebSocket): they are never idle in HTTP's sense.
+      if (this.#upgraded.has(socket)) continue;
       if (!(socket as WithMessage)._httpMessage) this.#idleSince.set(socket, now);
     }
     this.#sweep = setInterval(() => this.#closeIdle(), 100);
