@@ -8,6 +8,7 @@ import type { Resolved } from '../config/resolve.ts';
 import { AppLoadError, UsageError } from '../errors.ts';
 import { runHook } from '../hooks.ts';
 import { Logger } from '../log/logger.ts';
+import { chooseBinds, clearActivation, socketActivation } from '../master/activation.ts';
 import { serveControl } from '../master/control.ts';
 import { bindAll } from '../master/listeners.ts';
 import { Master } from '../master/master.ts';
@@ -51,7 +52,19 @@ export async function serve(r: Resolved, reresolve: () => Promise<Resolved>): Pr
   // chdir and -e are applied above, so the probe (if sizing needs one) sees what workers will.
   const sizing = await sizeForConfig(c, { cwd: process.cwd(), env: process.env });
   const { count, why } = sizing;
-  await runHook(r.hooks, 'onStarting', log, { pid: process.pid, workers: count, binds: c.bind });
+  // Sockets handed over (USR2, systemd): read once, then removed so workers never see them.
+  const inherited = inheritedFds(process.env);
+  delete process.env[INHERIT_ENV];
+  const activation = socketActivation(process.env, process.pid);
+  clearActivation(process.env);
+  if (activation.ignored) log.warning(activation.ignored);
+  const { binds, origin } = chooseBinds({
+    configured: c.bind,
+    explicit: r.sources.bind.kind !== 'default',
+    activated: activation.fds,
+    inherited: [...inherited.keys()],
+  });
+  await runHook(r.hooks, 'onStarting', log, { pid: process.pid, workers: count, binds });
   // Workers boot from Node's compile cache: measured 130 → 67 ms from fork to ready.
   Object.assign(process.env, compileCacheEnv(log));
   if (c.preload && count > 0) {
@@ -60,18 +73,11 @@ export async function serve(r: Resolved, reresolve: () => Promise<Resolved>): Pr
     const app = await loadApp(spec);
     log.info(`preload: ${app.description} loads`);
   }
-  const inherited = inheritedFds(process.env);
-  delete process.env[INHERIT_ENV];
-  const listeners = await bindAll(
-    c.bind,
-    c.backlog,
-    count === 0 ? 'single' : c.dispatch,
-    inherited,
-  );
+  const listeners = await bindAll(binds, c.backlog, count === 0 ? 'single' : c.dispatch, inherited);
   log.info(`Starting corral ${VERSION} (Node ${process.version})`);
   for (const l of listeners) {
-    const how = inherited.has(l.address.spec) ? ' (inherited from the previous master)' : '';
-    log.info(`Listening at: ${l.url} (${process.pid})${how}`);
+    const how = origin.get(l.address.spec);
+    log.info(`Listening at: ${l.url} (${process.pid})${how ? ` (${how})` : ''}`);
   }
   log.info(`App: ${spec}`);
   for (const notice of r.notices) log.info(notice);

@@ -176,9 +176,9 @@ export const settings = {
     flags: ['-b', '--bind'],
     env: ['HOST', 'PORT'],
     section: 'Server socket',
-    doc: 'Address to listen on (repeatable; comma-separated in env): `HOST:PORT`, `[IPv6]:PORT`, `unix:PATH`.',
+    doc: 'Address to listen on (repeatable; comma-separated in env): `HOST:PORT`, `[IPv6]:PORT`, `unix:PATH`, or `fd://N` (a listening socket already open at file descriptor N).',
     notes:
-      'The conventions `PORT` and `HOST` are read too: `PORT` alone binds `0.0.0.0:$PORT` (as Gunicorn and most platforms do), `HOST` alone binds `$HOST:8000`, both bind `$HOST:$PORT`. `CORRAL_BIND` (comma-separated) wins over them. Port 0 picks a free port; the log says which.',
+      "The conventions `PORT` and `HOST` are read too: `PORT` alone binds `0.0.0.0:$PORT` (as Gunicorn and most platforms do), `HOST` alone binds `$HOST:8000`, both bind `$HOST:$PORT`. `CORRAL_BIND` (comma-separated) wins over them. Port 0 picks a free port; the log says which. Under systemd socket activation (`LISTEN_FDS`, when `LISTEN_PID` is corral's pid) the passed sockets are served instead of the default bind; a bind you set must then name each of them as `fd://3`, `fd://4`, … (see docs/deploy/systemd.md).",
   }),
   backlog: setting({
     type: integer(1, 65535),
@@ -194,7 +194,7 @@ export const settings = {
     section: 'Server socket',
     doc: 'How connections reach workers: least-conn (master hands each to the least busy worker), shared (workers accept on one socket), reuseport (one SO_REUSEPORT socket per worker).',
     notes:
-      'See docs/architecture.md for the measurements behind the default. `reuseport` applies to TCP binds only (Linux); unix sockets are always shared.',
+      'See docs/architecture.md for the measurements behind the default. `reuseport` applies to TCP binds only (Linux); unix sockets and `fd://` sockets are always shared.',
   }),
   keepAlive: setting({
     type: seconds(0),
