@@ -1,7 +1,7 @@
 /** `corral [serve] APP`: resolve, bind, then run the master (or the single process). */
 import { existsSync } from 'node:fs';
 import { enableCompileCache } from 'node:module';
-import { resolve } from 'node:path';
+import { dirname, relative, resolve } from 'node:path';
 import { loadApp } from '../app/load.ts';
 import { parseAppSpec } from '../app/spec.ts';
 import type { Resolved } from '../config/resolve.ts';
@@ -16,6 +16,7 @@ import { PidFile } from '../master/pidfile.ts';
 import { INHERIT_ENV, inheritedFds } from '../master/reexec.ts';
 import { runSingle } from '../master/single.ts';
 import { envPairs } from '../master/spawn.ts';
+import { ChangeWatcher } from '../master/watch.ts';
 import { serveMetrics } from '../metrics/http.ts';
 import { sizeForConfig } from '../sizing/workers.ts';
 import { VERSION } from '../version.ts';
@@ -42,6 +43,32 @@ function compileCacheEnv(log: Logger): Record<string, string> {
   return { NODE_COMPILE_CACHE: directory };
 }
 
+/** After a save, editors and builds write several files within a few ms: one reload for all. */
+const RELOAD_DEBOUNCE_MS = 200;
+
+/** --reload: roll the workers when the app's sources, the config file or extra files change. */
+function watchForReload(r: Resolved, spec: string, master: Master, log: Logger): ChangeWatcher {
+  const appDir = dirname(resolve(parseAppSpec(spec).file));
+  const show = (path: string) => {
+    const rel = relative(process.cwd(), path);
+    return rel.startsWith('..') ? path : rel || '.';
+  };
+  const watcher = new ChangeWatcher({
+    trees: [appDir],
+    extra: [...r.config.reloadExtraFiles, ...(r.file ? [r.file] : [])],
+    debounceMs: RELOAD_DEBOUNCE_MS,
+    onChange: (paths) => {
+      const shown = paths.slice(0, 3).map(show);
+      const more = paths.length > 3 ? ` and ${paths.length - 3} more` : '';
+      log.info(`reload: ${shown.join(', ')}${more} changed`);
+      master.request('reload');
+    },
+    onError: (message) => log.warning(message),
+  });
+  log.info(`reload: watching ${show(appDir)} (${watcher.directories} directories) for changes`);
+  return watcher;
+}
+
 export async function serve(r: Resolved, reresolve: () => Promise<Resolved>): Promise<number> {
   const c = r.config;
   if (c.chdir) process.chdir(c.chdir);
@@ -52,6 +79,14 @@ export async function serve(r: Resolved, reresolve: () => Promise<Resolved>): Pr
   // chdir and -e are applied above, so the probe (if sizing needs one) sees what workers will.
   const sizing = await sizeForConfig(c, { cwd: process.cwd(), env: process.env });
   const { count, why } = sizing;
+  if (c.reload && count === 0) {
+    throw new UsageError(
+      'corral: --reload needs worker processes: it rolls them on change, and a single process (-w 0) cannot load new code into itself',
+    );
+  }
+  if (!c.reload && c.reloadExtraFiles.length) {
+    log.warning('reload-extra-files is set but --reload is not: nothing is watched');
+  }
   // Sockets handed over (USR2, systemd): read once, then removed so workers never see them.
   const inherited = inheritedFds(process.env);
   delete process.env[INHERIT_ENV];
@@ -114,6 +149,7 @@ export async function serve(r: Resolved, reresolve: () => Promise<Resolved>): Pr
         `Control socket: ${c.controlSocket} (corral ctl --socket ${c.controlSocket} status)`,
       );
     }
+    if (c.reload) closers.push(watchForReload(r, spec, master, log));
     return await master.run();
   } finally {
     for (const x of closers) x.close();

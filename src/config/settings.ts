@@ -28,7 +28,8 @@ export type Section =
   | 'Server socket'
   | 'Worker processes'
   | 'Logging'
-  | 'Observability';
+  | 'Observability'
+  | 'Development';
 
 export interface Setting<T> {
   readonly type: ValueType<T>;
@@ -386,6 +387,24 @@ export const settings = {
     flags: ['--control-socket', '--socket'],
     section: 'Observability',
     doc: 'Unix socket (mode 0600) for `corral ctl status|reload|scale N|stop` and `corral top`.',
+  }),
+  reload: setting({
+    type: boolean(),
+    default: false,
+    flags: ['--reload'],
+    section: 'Development',
+    doc: "Development: when a source file in the app's directory changes, roll every worker (as HUP does) so they load the new code.",
+    notes:
+      "The app's directory is watched recursively, except `node_modules` and `.git`; changes to module files (`.js .mjs .cjs .ts .mts .cts .jsx .tsx .json`) count, other files only when named in `reload-extra-files`. The config file is watched too. Bursts of changes (a save, a build) make one reload. The roll is the HUP one: new workers first, no request lost, and a change that breaks the app leaves the running workers serving. Needs worker processes (not `-w 0`).",
+  }),
+  reloadExtraFiles: setting({
+    type: list(text('PATH')),
+    default: [],
+    flags: ['--reload-extra-files', '--reload-extra-file'],
+    section: 'Development',
+    doc: 'With `--reload`, also reload when these files change (repeatable; comma-separated in env); a directory means every file in it.',
+    notes:
+      'For files the app reads when it starts that are not modules: templates, `.env`, certificates. `--reload-extra-file` is accepted as Gunicorn spells it.',
   }),
 } as const;
 

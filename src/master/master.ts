@@ -202,7 +202,7 @@ export class Master {
     }
   }
 
-  /** For the control socket: the same actions signals trigger. */
+  /** For the control socket and the --reload watcher: the same actions signals trigger. */
   request(action: Action): void {
     this.#actions.push(action);
     this.wakeup();
