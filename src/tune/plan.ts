@@ -95,8 +95,9 @@ function shapeFor(cls: WorkerClass, n: number, space: SearchSpace): Shape {
     threads = space.fixedThreads;
     workers = space.fixedWorkers ?? Math.ceil(n / threads);
   } else if (space.fixedWorkers !== null) {
+    // A thread worker with one thread is an async worker with extra steps: at least two.
     workers = space.fixedWorkers;
-    threads = Math.ceil(n / workers);
+    threads = Math.max(2, Math.ceil(n / workers));
   } else {
     workers = Math.ceil(n / THREADS_PER_PROCESS);
     threads = Math.ceil(n / workers);

@@ -34,7 +34,7 @@ export function warnings(candidates: readonly Measured[], machineCpus: number): 
     const others = Math.max(0, ...full.map((m) => m.otherCpu ?? 0));
     const room = Math.max(0, machineCpus - gen - others);
     // More event loops than the CPUs left to the server cannot run at once here.
-    const beyond = ok.filter((m) => loops(m) > Math.max(1, Math.ceil(room - 0.05)));
+    const beyond = ok.filter((m) => loops(m) > Math.max(1, Math.round(room)));
     const othersText = others >= 0.05 ? ` and other processes up to ${cores(others)}` : '';
     out.push(
       `The machine was saturated (${MACHINE_SATURATED * 100}% or more of its ${machineCpus} CPUs busy) at ${names(full)}: the load generator took up to ${cores(gen)} CPUs${othersText}, leaving the server about ${room.toFixed(1)}.${beyond.length ? ` ${names(beyond)} (more event loops than that) could not show what they would do with CPUs of their own.` : ''} These results are limited by the machine running both, not only by the app.`,
