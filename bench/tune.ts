@@ -33,7 +33,7 @@ const connections = Number(opt.connections);
 
 interface TuneRun {
   recommended: Shape & { rps: number; p99: number };
-  candidates: unknown[];
+  candidates: (Shape & { rps: number; p99: number; finalRuns?: number })[];
   elapsedSeconds: number;
 }
 
@@ -104,6 +104,13 @@ for (const m of all) {
     `| ${label(m)}${mark} | ${Math.round(m.rps)} | ${Math.round(m.spread.rps[0])}–${Math.round(m.spread.rps[1])} | ${m.p99} | ${Math.round((m.rssBytes ?? 0) / 2 ** 20)} |`,
   );
 }
+console.log('\nWhat each tune run measured (req/s, p99 ms; * = in the finals):\n');
+tunes.forEach((t, i) => {
+  const seen = t.candidates.map(
+    (c) => `${label(c)}${c.finalRuns ? '*' : ''} ${Math.round(c.rps)}/${Math.round(c.p99)}`,
+  );
+  console.log(`${i + 1}. ${seen.join(', ')}`);
+});
 console.log(
   '\n| tune run | candidates measured | time | recommended | its sweep req/s | vs best | its sweep p99 | best p99 | within 5%, p99 no worse |',
 );

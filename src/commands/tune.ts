@@ -124,6 +124,7 @@ export async function tune(
   process.once('SIGTERM', stop);
   const progress = new Progress(process.stderr, o.timeLimit);
   const started = performance.now();
+  const budget = { maxP99: o.maxP99, maxMemory: o.maxMemory };
   let found: Awaited<ReturnType<typeof search>>;
   try {
     found = await search(
@@ -142,6 +143,8 @@ export async function tune(
         runs: o.runs,
         duration: o.duration,
         maxCandidates: o.maxCandidates,
+        finals: o.finals,
+        eligible: (m) => verdict(m, budget).eligible,
         timeLimit: o.timeLimit,
       },
       progress,
@@ -151,7 +154,6 @@ export async function tune(
     process.off('SIGTERM', stop);
   }
   if (controller.signal.aborted) throw new CorralError('corral tune: interrupted', 130);
-  const budget = { maxP99: o.maxP99, maxMemory: o.maxMemory };
   const candidates = found.results.map((m) => ({ ...m, verdict: verdict(m, budget) }));
   const summary: TuneSummary = {
     app,

@@ -49,13 +49,13 @@ function failed(spec: MeasureSpec, error: string, bootSeconds = 0): Measured {
   };
 }
 
-interface Peak {
+export interface Peak {
   total: number;
   perWorker: number;
 }
 
 /** One run, with the server's and the machine's CPU over exactly that run. */
-async function measuredRun(
+export async function measuredRun(
   server: Booted,
   run: (seconds: number) => Promise<LoadResult>,
   seconds: number,
@@ -94,8 +94,8 @@ async function measuredRun(
   }
 }
 
-function summarise(
-  spec: MeasureSpec,
+export function summarise(
+  what: Pick<MeasureSpec, 'shape' | 'why'>,
   runs: Run[],
   peak: Peak | null,
   bootSeconds: number,
@@ -109,8 +109,8 @@ function summarise(
     )
     .filter((c): c is number => c !== null);
   return {
-    ...spec.shape,
-    why: spec.why,
+    ...what.shape,
+    why: what.why,
     status: 'ok',
     rps: median(rps),
     p50: median(runs.map((r) => r.p50)),

@@ -67,6 +67,10 @@ export const TUNE_FLAGS = {
     type: integer(1, 100),
     doc: 'Measure at most this many candidates. Default: 12',
   }),
+  finals: flag({
+    type: integer(0, 8),
+    doc: 'Measure the best this many again, side by side and interleaved, before deciding; 0 = off. Default: 4',
+  }),
   'time-limit': flag({
     type: seconds(10),
     doc: 'Stop starting candidates after this many seconds. Default: 600',
@@ -97,6 +101,7 @@ export interface TuneOptions {
   readonly maxP99: number | null;
   readonly maxMemory: number | null;
   readonly maxCandidates: number;
+  readonly finals: number;
   readonly timeLimit: number;
   readonly report: string | null;
   readonly writeConfig: string | null;
@@ -129,6 +134,7 @@ export function parseTuneFlags(raw: RawTuneFlags): TuneOptions {
     maxP99: one<number | null>('max-p99', null),
     maxMemory: one<number | null>('max-memory', null),
     maxCandidates: one('max-candidates', 12),
+    finals: one('finals', 4),
     timeLimit: one('time-limit', 600),
     report: one<string | null>('report', null),
     writeConfig: one<string | null>('write-config', null),

@@ -26,7 +26,10 @@ export interface SearchSpace {
 export const GAIN = 0.05;
 /** Going down (fewer processes, less memory) continues while throughput stays within this. */
 export const TIE = 0.03;
-/** A class whose best throughput is this far below the best class's, at no better p99, is dropped. */
+/**
+ * A class whose best run is this far below the best candidate's worst run, at no better p99,
+ * is dropped.
+ */
 export const PRUNE = 0.25;
 /** One thread-class process holds up to this many threads; more loops get more processes. */
 const THREADS_PER_PROCESS = 16;
@@ -172,15 +175,16 @@ function classStep(l: Ladder, results: readonly Measured[], walls: readonly Shap
   return null;
 }
 
-/** Classes still worth measuring: not far behind the best one unless their tail is better. */
+/** Classes still worth measuring: not far behind the best one, unless their tail is better. */
 function pruned(cls: WorkerClass, results: readonly Measured[]): boolean {
   const ok = results.filter((r) => r.status === 'ok');
   const best = ok.reduce<Measured | null>((a, r) => (!a || r.rps > a.rps ? r : a), null);
   const mine = ok.filter((r) => r.workerClass === cls);
   if (!best || mine.length === 0) return false;
-  const rps = Math.max(...mine.map((r) => r.rps));
+  // Even its luckiest run behind the leader's unluckiest: one noisy run cannot drop a class.
+  const luckiest = Math.max(...mine.map((r) => r.spread.rps[1]));
   const p99 = Math.min(...mine.map((r) => r.p99));
-  return rps < best.rps * (1 - PRUNE) && p99 >= best.p99;
+  return luckiest < best.spread.rps[0] * (1 - PRUNE) && p99 >= best.p99;
 }
 
 /**

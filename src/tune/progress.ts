@@ -33,16 +33,27 @@ export class Progress {
     this.#out.write(`${text}\n`);
   }
 
-  /** A phase updater for candidate `n` (shown live on a terminal only). */
-  candidate(n: number, shape: Shape, why: string): (phase: string) => void {
+  #phases(title: string): (phase: string) => void {
     return (phase) => {
       if (!this.#out.isTTY) return;
-      this.#out.write(`\r\x1b[K[${n}] ${label(shape)} (${why}): ${phase}…  ${this.#clock()}`);
+      this.#out.write(`\r\x1b[K${title}: ${phase}…  ${this.#clock()}`);
       this.#live = true;
     };
   }
 
-  done(n: number, m: Measured): void {
+  /** A phase updater for candidate `n` (shown live on a terminal only). */
+  candidate(n: number, shape: Shape, why: string): (phase: string) => void {
+    return this.#phases(`[${n}] ${label(shape)} (${why})`);
+  }
+
+  /** A phase updater for the finals, announced on every output. */
+  finals(list: readonly Shape[]): (phase: string) => void {
+    this.#line(`finals: ${list.map(label).join(', ')} again, side by side`);
+    return this.#phases('[finals]');
+  }
+
+  /** A finished candidate: `n` is its number, or `final` for its result after the finals. */
+  done(n: number | 'final', m: Measured): void {
     const what =
       m.status === 'ok'
         ? `${rate(m.rps)} req/s (${rate(m.spread.rps[0])}–${rate(m.spread.rps[1])}), p99 ${ms(m.p99)}${m.rssBytes === null ? '' : `, ${bytes(m.rssBytes)}`}${m.errors ? `, ${m.errors} errors` : ''}`

@@ -74,6 +74,8 @@ export interface Measured extends Shape {
     readonly p99: readonly [number, number];
   };
   readonly runs: readonly Run[];
+  /** How many of `runs` were measured in the finals (see finals.ts); absent when none. */
+  readonly finalRuns?: number;
   /** Seconds from spawning corral to its `ready:` line. */
   readonly bootSeconds: number;
 }

@@ -5,10 +5,11 @@
  * command ends near the limit instead of overrunning it by a candidate.
  */
 import type { RequestSpec } from './drive.ts';
+import { finalists, runFinals } from './finals.ts';
 import { type MeasureSpec, measureCandidate } from './measure.ts';
 import { nextStep, type SearchSpace } from './plan.ts';
 import type { Progress } from './progress.ts';
-import { label, type Measured, type Skipped } from './results.ts';
+import { label, type Measured, type Skipped, sameShape } from './results.ts';
 
 export interface SearchSpec {
   readonly space: SearchSpace;
@@ -19,6 +20,10 @@ export interface SearchSpec {
   readonly runs: number;
   readonly duration: number;
   readonly maxCandidates: number;
+  /** How many leaders to measure again in the finals (0: none). */
+  readonly finals: number;
+  /** Whether a candidate can be recommended at all (the budget): only those go to the finals. */
+  readonly eligible: (m: Measured) => boolean;
   readonly timeLimit: number;
 }
 
@@ -76,5 +81,35 @@ export async function search(
     results.push(m);
     progress.done(n, m);
   }
-  return { results, skipped };
+  return { results: await finals(spec, results, started, progress), skipped };
+}
+
+/** The search's results with the finalists' numbers replaced by their merged runs. */
+async function finals(
+  spec: SearchSpec,
+  results: Measured[],
+  started: number,
+  progress: Progress,
+): Promise<Measured[]> {
+  const list = finalists(results, spec.eligible, spec.finals);
+  if (list.length === 0 || spec.boot.signal?.aborted) return results;
+  const boots = Math.max(FIRST_BOOT_GUESS_S, ...results.map((r) => r.bootSeconds));
+  const expected = list.length * (boots + spec.warmup + spec.runs * spec.duration) + STOP_S;
+  const elapsed = (performance.now() - started) / 1000;
+  const names = list.map(label).join(', ');
+  if (elapsed + expected > spec.timeLimit) {
+    progress.note(
+      `no finals: ${names} would take about ${Math.round(expected)} s more than --time-limit allows`,
+    );
+    return results;
+  }
+  try {
+    const updated = await runFinals(list, spec, progress.finals(list));
+    for (const m of updated) progress.done('final', m);
+    return results.map((r) => updated.find((u) => sameShape(u, r)) ?? r);
+  } catch (err) {
+    // The search's numbers stand; say why they were not confirmed.
+    progress.note(`finals not completed (${(err as Error).message}); using the search's runs`);
+    return results;
+  }
 }

@@ -46,6 +46,7 @@ interface Candidate {
   workerRssBytes: number;
   cpu: number;
   runs: unknown[];
+  finalRuns?: number;
   spread: { rps: [number, number] };
 }
 
@@ -57,7 +58,7 @@ test('tune measures three candidates, recommends one, writes a report and a conf
   const r = await tune([
     APP,
     ...['--url', '/cpu', '--duration', '1', '--runs', '2', '--max-candidates', '3'],
-    ...['--connections', '16', '--time-limit', '120', '--json'],
+    ...['--connections', '16', '--time-limit', '120', '--finals', '2', '--json'],
     ...['--report', report, '--write-config', config],
   ]);
   assert.equal(r.code, 0, r.stderr);
@@ -75,7 +76,7 @@ test('tune measures three candidates, recommends one, writes a report and a conf
     assert.ok(c.p99 > 0 && c.p99 >= c.p50, `${c.workerClass} p50 ${c.p50} p99 ${c.p99}`);
     assert.ok(c.rssBytes > c.workerRssBytes && c.workerRssBytes > 0, `${c.workerClass} RSS`);
     assert.equal(typeof c.cpu, 'number');
-    assert.equal(c.runs.length, 2);
+    assert.equal(c.runs.length, c.finalRuns ? 4 : 2);
     assert.ok(c.spread.rps[0] <= c.rps && c.rps <= c.spread.rps[1]);
   }
   const rec = out.recommended;
@@ -90,6 +91,11 @@ test('tune measures three candidates, recommends one, writes a report and a conf
   assert.match(out.skipped[0]?.reason ?? '', /--max-candidates 3 reached/);
   // The progress display: one line per finished candidate, on stderr.
   assert.equal((r.stderr.match(/^\[\d\] .*req\/s/gm) ?? []).length, 3, r.stderr);
+  // The finals: the two leaders measured again, their new runs joined to the old.
+  assert.match(r.stderr, /^finals: .+, .+ again, side by side$/m);
+  const finalists = out.candidates.filter((c) => c.finalRuns === 2);
+  assert.equal(finalists.length, 2, r.stderr);
+  for (const c of finalists) assert.equal(c.runs.length, 4);
 
   // The config file is a corral.config.ts that corral loads with the recommended values.
   const written = readFileSync(config, 'utf8');

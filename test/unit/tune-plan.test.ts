@@ -2,6 +2,7 @@
 // while it pays, dropping a class far behind, and skipping what would not fit the memory.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { finalists } from '../../src/tune/finals.ts';
 import { ladder, nextStep, predictRss, type SearchSpace } from '../../src/tune/plan.ts';
 import { label, loops, type Measured, type Shape } from '../../src/tune/results.ts';
 import { async, fake, MiB, sync, thread } from '../helpers/tune.ts';
@@ -169,4 +170,46 @@ test('a class whose first point failed is not climbed', () => {
   const failed = fake(sync(2), 0, 0, { status: 'failed', error: 'boom' });
   const next = nextStep(space({ classes: ['sync'] }), [failed], []);
   assert.equal(next, null);
+});
+
+test('one noisy run cannot drop a class: pruning compares the luckiest run with the leader’s worst', () => {
+  const noisy = fake(sync(2), 700, 50, { spread: { rps: [500, 900], p99: [40, 60] } });
+  const leader = fake(async(2), 1000, 20);
+  const next = nextStep(space({ classes: ['async', 'sync'] }), [leader, noisy], []);
+  assert.ok(next, 'the search goes on');
+  const sp = space({ classes: ['async', 'sync'] });
+  const steps: string[] = [];
+  const results = [leader, noisy];
+  for (let i = 0; i < 10; i++) {
+    const n = nextStep(sp, results, []);
+    if (!n || n.kind !== 'measure') break;
+    steps.push(label(n.step.shape));
+    results.push(fake(n.step.shape, n.step.shape.workerClass === 'sync' ? 700 : 1000, 20));
+  }
+  assert.ok(steps.includes('sync × 5'), `sync still climbs: ${steps.join(', ')}`);
+});
+
+test('finalists: the best of each class and anything within 15% of the best, at most N', () => {
+  const all = [
+    fake(async(2), 1000),
+    fake(async(5), 900),
+    fake(async(1), 500),
+    fake(sync(2), 600),
+    fake(thread(1, 2), 870),
+    fake(thread(1, 4), 800),
+  ];
+  const yes = () => true;
+  assert.deepEqual(finalists(all, yes, 4).map(label), [
+    'async × 2',
+    'async × 5',
+    'thread 1 × 2',
+    'sync × 2',
+  ]);
+  assert.deepEqual(finalists(all, yes, 2).map(label), ['async × 2', 'async × 5']);
+  // Only eligible candidates; fewer than two is no final.
+  assert.deepEqual(
+    finalists(all, (m) => m.workerClass === 'sync', 4),
+    [],
+  );
+  assert.deepEqual(finalists(all, yes, 0), []);
 });
