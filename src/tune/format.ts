@@ -40,7 +40,10 @@ export function table(s: TuneSummary): string {
     return [
       label(m),
       rate(m.rps),
-      m.runs.length > 1 ? `${rate(m.spread.rps[0])}–${rate(m.spread.rps[1])}` : '',
+      // The spread, and how many runs it is over (more for finalists).
+      m.runs.length > 1
+        ? `${rate(m.spread.rps[0])}–${rate(m.spread.rps[1])} ×${m.runs.length}`
+        : '',
       ms(m.p50),
       ms(m.p99),
       String(m.errors),

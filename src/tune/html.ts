@@ -97,7 +97,7 @@ function tableHtml(s: TuneSummary): string {
     'candidate',
     'why measured',
     'req/s',
-    'runs min–max',
+    'runs: min–max ×n',
     'p50',
     'p99',
     'errors',
@@ -122,9 +122,9 @@ function tableHtml(s: TuneSummary): string {
         ? [label(m), m.why, '–', '', '', '', '', '', '', '', '', verdict]
         : [
             label(m),
-            m.why,
+            m.finalRuns ? `${m.why}; in the finals` : m.why,
             rate(m.rps),
-            `${rate(m.spread.rps[0])}–${rate(m.spread.rps[1])}`,
+            `${rate(m.spread.rps[0])}–${rate(m.spread.rps[1])} ×${m.runs.length}`,
             ms(m.p50),
             ms(m.p99),
             String(m.errors),

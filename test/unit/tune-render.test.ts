@@ -88,7 +88,7 @@ test('the terminal table and chart', () => {
   );
   assert.match(
     t[1] ?? '',
-    /^async × 2\s+1000\s+980–1020\s+15 ms\s+30 ms\s+0\s+170 MiB\s+60 MiB\s+1\.00\s+0\.20\s+← recommended$/,
+    /^async × 2\s+1000\s+980–1020 ×3\s+15 ms\s+30 ms\s+0\s+170 MiB\s+60 MiB\s+1\.00\s+0\.20\s+← recommended$/,
   );
   const c = chart(s).split('\n');
   assert.equal(c.length, 1 + 4);
