@@ -1,12 +1,16 @@
 // corral tune's outputs from synthetic results: the SVG charts, the HTML report, the terminal
 // table and chart, the config file; and its command line (flags, what passes to candidates).
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { jsonReport, passthrough, searchSpace } from '../../src/commands/tune.ts';
 import { parseCommandLine } from '../../src/config/argv.ts';
 import { resolveConfig } from '../../src/config/resolve.ts';
 import { candidateArgs } from '../../src/tune/boot.ts';
 import { configFile } from '../../src/tune/config-file.ts';
+import { requestsFor } from '../../src/tune/drive.ts';
 import { bar, chart, table } from '../../src/tune/format.ts';
 import { reportHtml } from '../../src/tune/html.ts';
 import { parseTuneFlags } from '../../src/tune/options.ts';
@@ -230,4 +234,47 @@ test('candidates get the user settings, the shape on top, and nothing that colli
   const w0 = parseCommandLine(['tune', 'app.mjs', '-w', '0']);
   const r0 = await resolveConfig({ cli: w0.values, app: w0.app, env: {}, cwd: '/' });
   assert.throws(() => searchSpace(r0, 2, null), /nothing to tune/);
+});
+
+test('--requests-file: methods, headers and JSON bodies; a bad file names what is wrong', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'corral-requests-'));
+  try {
+    const good = join(dir, 'good.json');
+    writeFileSync(
+      good,
+      JSON.stringify([
+        { path: '/a' },
+        { method: 'post', path: '/b', body: { n: 1 } },
+        { path: '/c', headers: { 'x-k': 'v' }, body: 'raw' },
+      ]),
+    );
+    assert.deepEqual(requestsFor([], good), [
+      { method: 'GET', path: '/a' },
+      {
+        method: 'POST',
+        path: '/b',
+        headers: { 'content-type': 'application/json' },
+        body: '{"n":1}',
+      },
+      { method: 'GET', path: '/c', headers: { 'x-k': 'v' }, body: 'raw' },
+    ]);
+    assert.deepEqual(requestsFor(['/x', '/y'], null), [
+      { method: 'GET', path: '/x' },
+      { method: 'GET', path: '/y' },
+    ]);
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, '[{"path": "http://elsewhere/"}]');
+    assert.throws(
+      () => requestsFor([], bad),
+      /--requests-file .*bad\.json: request 0: "path" must be a string starting with \//,
+    );
+    writeFileSync(bad, '{}');
+    assert.throws(() => requestsFor([], bad), /expected a non-empty JSON array/);
+    assert.throws(
+      () => requestsFor([], join(dir, 'none.json')),
+      /--requests-file .*none\.json: ENOENT/,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
