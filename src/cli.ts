@@ -6,6 +6,7 @@ import { ctl } from './commands/ctl.ts';
 import { helpText } from './commands/help.ts';
 import { serve } from './commands/serve.ts';
 import { top } from './commands/top.ts';
+import { tune } from './commands/tune.ts';
 import { parseCommandLine } from './config/argv.ts';
 import { resolveConfig } from './config/resolve.ts';
 import { CorralError, EXIT } from './errors.ts';
@@ -45,6 +46,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     case 'top':
       await top(resolved.config.controlSocket);
       return EXIT.OK;
+    case 'tune':
+      return tune(resolved, cl);
     case 'serve':
       // HUP re-reads everything from the same inputs; the config file is imported afresh.
       return serve(resolved, () => resolveConfig({ ...input, fresh: true }));

@@ -1,9 +1,10 @@
 /** The command line → a command, its app spec and raw setting values, driven by the table. */
 import { parseArgs } from 'node:util';
 import { UsageError } from '../errors.ts';
+import { type RawTuneFlags, TUNE_FLAG_NAMES, TUNE_FLAGS } from '../tune/options.ts';
 import { SETTING_NAMES, type SettingName, settings } from './settings.ts';
 
-export const COMMANDS = ['serve', 'check', 'config', 'ctl', 'top'] as const;
+export const COMMANDS = ['serve', 'check', 'config', 'ctl', 'top', 'tune'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export interface RawValue {
@@ -23,11 +24,13 @@ export interface CommandLine {
   readonly json: boolean;
   /** config: show how every value was derived (the workers count in full) and the profiles. */
   readonly explain: boolean;
+  /** tune's own flags, as given (validated by the tune command). */
+  readonly tune: RawTuneFlags;
   readonly help: boolean;
   readonly version: boolean;
 }
 
-type OptionSpec = { type: 'string' | 'boolean'; short?: string };
+type OptionSpec = { type: 'string' | 'boolean'; short?: string; multiple?: boolean };
 
 /** Options for util.parseArgs, and which setting each long option feeds. */
 function optionTable() {
@@ -37,6 +40,11 @@ function optionTable() {
     json: { type: 'boolean' },
     explain: { type: 'boolean' },
   };
+  for (const name of TUNE_FLAG_NAMES) {
+    options[name] = TUNE_FLAGS[name].multiple
+      ? { type: 'string', multiple: true }
+      : { type: 'string' };
+  }
   const owner = new Map<string, SettingName>();
   for (const name of SETTING_NAMES) {
     const s = settings[name];
@@ -82,6 +90,16 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
       `corral: expected one app, got ${positionals.length}: ${positionals.join(' ')} (see corral --help)`,
     );
   }
+  const tune: RawTuneFlags = {};
+  for (const name of TUNE_FLAG_NAMES) {
+    const v = parsed.values[name];
+    if (v === undefined) continue;
+    // A measurement flag on another command is a mistake worth saying, not ignoring.
+    if (command !== 'tune') {
+      throw new UsageError(`corral: --${name} is an option of corral tune (see corral --help)`);
+    }
+    tune[name] = v as string | string[];
+  }
   const values: RawValue[] = [];
   for (const token of parsed.tokens ?? []) {
     if (token.kind !== 'option') continue;
@@ -97,6 +115,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
     values,
     json: parsed.values.json === true,
     explain: parsed.values.explain === true,
+    tune,
     help: parsed.values.help === true,
     version: parsed.values.version === true,
   };
