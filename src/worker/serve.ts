@@ -1,5 +1,6 @@
 /** Build the app server from config and hooks; shared by workers and single-process mode. */
-import type { RequestListener } from 'node:http';
+import type { IncomingMessage, RequestListener } from 'node:http';
+import { withErrorReporter } from '../app/fetch.ts';
 import { guardListener } from '../app/load.ts';
 import type { Config } from '../config/settings.ts';
 import { type Hooks, runHook, type WorkerInfo } from '../hooks.ts';
@@ -23,9 +24,12 @@ export function buildAppServer(
   log: Logger,
   { hooks, worker, onRequestDone, onHandoffClosed, onTimedOut }: BuildOptions,
 ): AppServer {
-  const guarded = guardListener(listener, (err, req) => {
+  const report = (err: unknown, req: IncomingMessage) => {
     log.error(`error handling ${req.method} ${req.url}: ${(err as Error)?.stack ?? err}`);
-  });
+  };
+  // A fetch bridge answers its own errors: it only needs to know where to report them, and
+  // the request path is spared the guard's promise handling.
+  const guarded = withErrorReporter(listener, report) ?? guardListener(listener, report);
   const { preRequest, postRequest } = hooks;
   // sync: one request at a time, so no keep-alive (an idle connection would hold the worker).
   const sync = config.workerClass === 'sync';
