@@ -13,19 +13,13 @@ import {
   type ResponseState,
   responseState,
 } from './fetch-response.ts';
+import { type ErrorReporter, REPORT_TO, type SelfGuarded } from './reporting.ts';
 
 /**
  * A fetch handler. The second argument carries the Node objects (`{ incoming, outgoing }`),
  * which is how a fetch app reaches the client address or the socket.
  */
 export type FetchHandler = (request: Request, env?: unknown) => Response | Promise<Response>;
-
-/** Told about a handler that threw or rejected, or a Response that could not be written. */
-export type ErrorReporter = (err: unknown, req: IncomingMessage) => void;
-
-const HANDLER = Symbol('corral.fetchHandler');
-
-type Bridge = RequestListener & { readonly [HANDLER]: FetchHandler };
 
 const consoleReporter: ErrorReporter = (err, req) => {
   console.error(`error handling ${req.method} ${req.url}:`, err);
@@ -78,19 +72,11 @@ export function fetchListener(fetch: FetchHandler, report = consoleReporter): Re
       send(r, incoming, outgoing);
     }
   };
-  return Object.assign(listener, { [HANDLER]: fetch });
-}
-
-/**
- * The same bridge reporting errors to `report` (the worker's log), or null when `listener`
- * is not a fetch bridge. A bridge answers its own errors, so it needs no other guard.
- */
-export function withErrorReporter(
-  listener: RequestListener,
-  report: ErrorReporter,
-): RequestListener | null {
-  const fetch = (listener as Partial<Bridge>)[HANDLER];
-  return fetch ? fetchListener(fetch, report) : null;
+  // The worker passes its log (reporting.ts): the bridge answers its own errors.
+  const guarded: SelfGuarded = Object.assign(listener, {
+    [REPORT_TO]: (to: ErrorReporter) => fetchListener(fetch, to),
+  });
+  return guarded;
 }
 
 /** While a fetch app is served, Request and Response are the cheap ones. */

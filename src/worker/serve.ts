@@ -1,7 +1,7 @@
 /** Build the app server from config and hooks; shared by workers and single-process mode. */
 import type { IncomingMessage, RequestListener } from 'node:http';
-import { withErrorReporter } from '../app/fetch.ts';
 import { guardListener } from '../app/load.ts';
+import { reportingTo } from '../app/reporting.ts';
 import type { Config } from '../config/settings.ts';
 import { type Hooks, runHook, type WorkerInfo } from '../hooks.ts';
 import { openAccessLog } from '../log/access.ts';
@@ -29,7 +29,7 @@ export function buildAppServer(
   };
   // A fetch bridge answers its own errors: it only needs to know where to report them, and
   // the request path is spared the guard's promise handling.
-  const guarded = withErrorReporter(listener, report) ?? guardListener(listener, report);
+  const guarded = reportingTo(listener, report) ?? guardListener(listener, report);
   const { preRequest, postRequest } = hooks;
   // sync: one request at a time, so no keep-alive (an idle connection would hold the worker).
   const sync = config.workerClass === 'sync';

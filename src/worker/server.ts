@@ -3,17 +3,19 @@
  * counts requests, enforces the per-request timeout, tracks connections, and drains without
  * resetting anyone.
  */
-import {
-  createServer,
-  type IncomingMessage,
-  type RequestListener,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
+import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import type { ListenPlan } from '../ipc.ts';
 import type { AccessLog } from '../log/access.ts';
 import { RequestStats } from '../metrics/stats.ts';
+
+/**
+ * An ESM import of node:http evaluates every export of its namespace, including the lazy
+ * WebSocket and MessageEvent ones, which load undici: 12 MiB more RSS in each worker
+ * (measured: 57 vs 45 MiB for a process that only loads node:http). require() does not.
+ */
+const { createServer } = createRequire(import.meta.url)('node:http') as typeof import('node:http');
 
 /**
  * When draining, a keep-alive connection that was idle is closed only after this long without
