@@ -12,7 +12,8 @@
 // 256 above 4 CPUs), --duration s (5), --rounds (3), --targets id,… / --skip id,… (ids in
 // bench/lib/servers.ts), --sections hello,routes,startup, --routes-workers (2),
 // --driver wrk|autocannon, --corral dist|src (dist: the published build, built if stale),
-// --port (18440), --docs, --no-save, --compare CLI[:name] (another corral build's cli.js,
+// --port (18440), --docs [--docs-key K: the section <!-- perf:K:begin --> … to replace;
+// default NCPUcpu], --no-save, --name (perf: the saved files' name), --compare CLI[:name] (another corral build's cli.js,
 // e.g. the commit before a change, measured in the same run). Needs wrk (apt-get install wrk) or falls back to
 // autocannon; PM2 and autocannon are devDependencies. Loopback only; every server it starts
 // is stopped before the next one starts.
@@ -25,7 +26,7 @@ import { pickDriver } from './lib/load.ts';
 import { describeMachine } from './lib/machine.ts';
 import { measure, timeCommand, timeStart } from './lib/measure.ts';
 import { type Cell, type Results, render, type Startup } from './lib/report.ts';
-import { corralBuild, here, TARGETS, type Target } from './lib/servers.ts';
+import { corralBuild, here, type Running, TARGETS, type Target } from './lib/servers.ts';
 import { int } from './lib/stats.ts';
 
 const big = availableParallelism() > 4;
@@ -47,6 +48,8 @@ const { values: opt } = parseArgs({
     docs: { type: 'boolean', default: false },
     'no-save': { type: 'boolean', default: false },
     compare: { type: 'string' },
+    name: { type: 'string', default: 'perf' },
+    'docs-key': { type: 'string' },
   },
 });
 const seconds = Number(opt.duration ?? (opt.quick ? 2 : 5));
@@ -130,6 +133,28 @@ process.stderr.write(
 );
 
 const machine = describeMachine(driver.name);
+// Ctrl+C or SIGTERM: stop the server under test (and a PM2 daemon) before leaving.
+const live = new Set<Running>();
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, async () => {
+    await Promise.all([...live].map((r) => r.stop()));
+    process.exit(130);
+  });
+}
+/** Servers that could not run (PM2 not installed, say): said once, then left out. */
+const failed = new Set<string>();
+async function attempt<T>(t: Target, fn: () => Promise<T>): Promise<T | null> {
+  if (failed.has(t.id)) return null;
+  try {
+    return await fn();
+  } catch (err) {
+    failed.add(t.id);
+    process.stderr.write(
+      `${t.id}: left out of this run: ${(err as Error).message.split('\n')[0]}\n`,
+    );
+    return null;
+  }
+}
 const hello = new Map<string, Cell>();
 const routes = new Map(ROUTE_PATHS.map((p) => [p, new Map<string, Cell>()]));
 const routesW = Number(opt['routes-workers']);
@@ -138,12 +163,18 @@ for (let round = 0; round < rounds; round++) {
     for (const w of counts) {
       for (const t of rotate(targets, round)) {
         if (t.single && w !== counts[0]) continue;
-        const s = await measure(
-          t,
-          { port, workers: w, app: app(t, 'hello'), corral: corral.args },
-          driver,
-          { ...shape, path: '/' },
+        const s = await attempt(t, () =>
+          measure(
+            t,
+            { port, workers: w, app: app(t, 'hello'), corral: corral.args, live },
+            driver,
+            {
+              ...shape,
+              path: '/',
+            },
+          ),
         );
+        if (!s) continue;
         cellFor(hello, t, w).samples.push(s);
         process.stderr.write(
           `round ${round + 1}, ${t.label(w)}: ${int(s.rps)} req/s, p99 ${s.p99Ms} ms, ${s.cpuUsPerRequest.toFixed(1)} µs CPU/req${s.errors ? `, ${s.errors}` : ''}\n`,
@@ -157,12 +188,18 @@ for (let round = 0; round < rounds; round++) {
       round,
     )) {
       for (const path of ROUTE_PATHS) {
-        const s = await measure(
-          t,
-          { port, workers: routesW, app: app(t, 'routes'), corral: corral.args },
-          driver,
-          { ...shape, path },
+        const s = await attempt(t, () =>
+          measure(
+            t,
+            { port, workers: routesW, app: app(t, 'routes'), corral: corral.args, live },
+            driver,
+            {
+              ...shape,
+              path,
+            },
+          ),
         );
+        if (!s) continue;
         cellFor(routes.get(path) as Map<string, Cell>, t, routesW).samples.push(s);
         process.stderr.write(
           `round ${round + 1}, ${t.label(routesW)} ${path}: ${int(s.rps)} req/s, p99 ${s.p99Ms} ms\n`,
@@ -182,36 +219,27 @@ async function startup(): Promise<Startup> {
     corralFirstAnswer: [],
     workerReady: [],
   };
+  const base = {
+    port,
+    workers: 1,
+    app: here('apps/hello.mjs'),
+    corral: corral.args,
+    live,
+    settle: false,
+  };
   const node = TARGETS.find((t) => t.id === 'node') as Target;
   const c = TARGETS.find((t) => t.id === 'corral') as Target;
-  const helloApp = here('apps/hello.mjs');
   // One unmeasured run of each fills Node's compile cache, as any second start would find it.
   await timeCommand([here('../bin/corral.js'), '--help']);
   if (corral.args[0] !== here('../bin/corral.js')) await timeCommand([...corral.args, '--help']);
-  await timeStart(c, { port, workers: 1, app: helloApp, corral: corral.args, settle: false });
+  await timeStart(c, base);
   for (let i = 0; i < n; i++) {
     out.bareNode.push(await timeCommand(['-e', '0']));
     if (corral.args[0] !== here('../bin/corral.js'))
       out.helpDist.push(await timeCommand([...corral.args, '--help']));
     out.helpSrc.push(await timeCommand([here('../bin/corral.js'), '--help']));
-    out.nodeFirstAnswer.push(
-      (
-        await timeStart(node, {
-          port,
-          workers: 1,
-          app: helloApp,
-          corral: corral.args,
-          settle: false,
-        })
-      ).toFirstAnswer,
-    );
-    const s = await timeStart(c, {
-      port,
-      workers: 1,
-      app: helloApp,
-      corral: corral.args,
-      settle: false,
-    });
+    out.nodeFirstAnswer.push((await timeStart(node, base)).toFirstAnswer);
+    const s = await timeStart(c, base);
     out.corralFirstAnswer.push(s.toFirstAnswer);
     out.workerReady.push(...s.workerReady);
   }
@@ -247,8 +275,8 @@ const results: Results = {
   routesWorkers: routesW,
   startup: started,
 };
-const tag = `${date}-perf-${machine.cpus}cpu`;
-const { markdown, svgs } = render(results, `docs/perf-${machine.cpus}cpu`);
+const tag = `${date}-${opt.name}-${machine.cpus}cpu`;
+const { markdown, svgs } = render(results, `docs/perf-${opt['docs-key'] ?? `${machine.cpus}cpu`}`);
 process.stdout.write(`\n${markdown}`);
 
 if (!opt['no-save']) {
@@ -267,8 +295,9 @@ if (opt.docs) {
   for (const [name, svg] of svgs) writeFileSync(here(`../${name}`), svg);
   // The section between the markers for this machine size is replaced; the rest is kept.
   const file = here('../docs/benchmarks.md');
-  const begin = `<!-- perf:${machine.cpus}cpu:begin -->`;
-  const end = `<!-- perf:${machine.cpus}cpu:end -->`;
+  const key = opt['docs-key'] ?? `${machine.cpus}cpu`;
+  const begin = `<!-- perf:${key}:begin -->`;
+  const end = `<!-- perf:${key}:end -->`;
   const doc = readFileSync(file, 'utf8');
   const a = doc.indexOf(begin);
   const b = doc.indexOf(end);

@@ -35,6 +35,8 @@ export interface StartOptions {
   readonly corral: readonly string[];
   /** Wait a moment after the first answer so every worker is listening (default true). */
   readonly settle?: boolean;
+  /** Servers started and not yet stopped, for the bench to stop on Ctrl+C or SIGTERM. */
+  readonly live?: Set<Running>;
 }
 
 export interface Target {
@@ -90,6 +92,7 @@ function child(
   env: Record<string, string>,
   ready: (p: ChildProcess, out: () => string) => Promise<void>,
   roles: (root: number, pids: number[]) => { pid: number; role: Role }[],
+  live: Set<Running> | undefined,
 ): Promise<Running> {
   const p = spawn(process.execPath, args, {
     env: { ...process.env, ...env },
@@ -109,8 +112,10 @@ function child(
       const t = setTimeout(() => p.kill('SIGKILL'), 10000);
       await exited;
       clearTimeout(t);
+      live?.delete(running);
     },
   };
+  live?.add(running);
   return Promise.race([
     ready(p, () => err).then(() => running),
     exited.then(() => {
@@ -150,6 +155,7 @@ function baseline(
           if (o.settle !== false) await sleep(single ? 200 : 800);
         },
         single ? rootIs('process', 'process') : rootIs('master', 'worker'),
+        o.live,
       ),
   };
 }
@@ -185,6 +191,7 @@ function corral(
           await waitHttp(o.port);
         },
         rootIs('master', 'worker'),
+        o.live,
       );
     },
   };
@@ -216,7 +223,7 @@ function pm2(): Target {
       await waitHttp(o.port);
       if (o.settle !== false) await sleep(800);
       const daemon = Number(readFileSync(join(home, 'pm2.pid'), 'utf8'));
-      return {
+      const running: Running = {
         processes: () => {
           const tree = processTree(daemon);
           return tree.map((pid) => ({ pid, role: pid === daemon ? 'daemon' : 'worker' }));
@@ -224,8 +231,11 @@ function pm2(): Target {
         async stop() {
           await pm2('kill').catch(() => {});
           rmSync(home, { recursive: true, force: true });
+          o.live?.delete(running);
         },
       };
+      o.live?.add(running);
+      return running;
     },
   };
 }
