@@ -260,7 +260,7 @@ export function render(
       name,
       barChart(
         `Hello world, ${w} workers: requests per second`,
-        `${r.machine.cpus} CPUs, ${r.machine.driver} -t${r.shape.threads} -c${r.shape.connections}, best of ${r.shape.rounds} rounds (${r.date})`,
+        `${r.machine.cpus} CPUs, ${r.machine.driver} -t${r.shape.threads} -c${r.shape.connections}, best of ${r.shape.rounds} round${r.shape.rounds > 1 ? 's' : ''} (${r.date})`,
         bars,
       ),
     );
@@ -304,7 +304,7 @@ export function render(
       name,
       lineChart(
         'Hello world: requests per second by worker count',
-        `${r.machine.cpus} CPUs, ${r.machine.driver} -t${r.shape.threads} -c${r.shape.connections}, best of ${r.shape.rounds} rounds (${r.date})`,
+        `${r.machine.cpus} CPUs, ${r.machine.driver} -t${r.shape.threads} -c${r.shape.connections}, best of ${r.shape.rounds} round${r.shape.rounds > 1 ? 's' : ''} (${r.date})`,
         series,
       ),
     );
