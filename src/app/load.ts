@@ -7,7 +7,7 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { AppLoadError } from '../errors.ts';
-import { type FetchHandler, fetchListener } from './fetch.ts';
+import type { FetchHandler } from './fetch.ts';
 import { formatAppSpec, parseAppSpec } from './spec.ts';
 import type { UpgradeListener } from './upgrade.ts';
 
@@ -69,7 +69,7 @@ export async function toListener(
   }
   if (typeof v.fetch === 'function') {
     const fetch = (v.fetch as FetchHandler).bind(v);
-    return { kind: 'fetch', listener: fetchListener(fetch) };
+    return { kind: 'fetch', listener: await fetchListener(fetch) };
   }
   if (typeof value === 'function') {
     if (typeof v.handle === 'function' && typeof v.listen === 'function') {
@@ -77,9 +77,14 @@ export async function toListener(
     }
     // (req, res) takes two or more parameters; (request) => Response takes at most one.
     if (value.length >= 2) return { kind: 'listener', listener: value as RequestListener };
-    return { kind: 'fetch', listener: fetchListener(value as FetchHandler) };
+    return { kind: 'fetch', listener: await fetchListener(value as FetchHandler) };
   }
   return null;
+}
+
+/** The bridge loads undici's Request and Response (~15 MiB): only for fetch apps. */
+async function fetchListener(fetch: FetchHandler): Promise<RequestListener> {
+  return (await import('./fetch.ts')).fetchListener(fetch);
 }
 
 export async function loadApp(spec: string, cwd: string = process.cwd()): Promise<LoadedApp> {

@@ -14,10 +14,8 @@ import { bindAll } from '../master/listeners.ts';
 import { Master } from '../master/master.ts';
 import { PidFile } from '../master/pidfile.ts';
 import { INHERIT_ENV, inheritedFds } from '../master/reexec.ts';
-import { runSingle } from '../master/single.ts';
 import { envPairs } from '../master/spawn.ts';
 import { ChangeWatcher } from '../master/watch.ts';
-import { serveMetrics } from '../metrics/http.ts';
 import { sizeForConfig } from '../sizing/workers.ts';
 import { VERSION } from '../version.ts';
 
@@ -133,10 +131,16 @@ export async function serve(r: Resolved, reresolve: () => Promise<Resolved>): Pr
   };
   const closers: { close(): void }[] = [];
   try {
-    if (count === 0) return await runSingle(r, listeners, log);
+    if (count === 0) {
+      // The master serves only in single-process mode; otherwise it never loads the HTTP server.
+      const { runSingle } = await import('../master/single.ts');
+      return await runSingle(r, listeners, log);
+    }
     const adaptive = sizing.adaptive ?? null;
     const master = new Master({ resolved: r, listeners, count, log, pidFile, reload, adaptive });
     if (c.metricsBind) {
+      // prom-client is ~20 MiB of master RSS: loaded only when metrics are served.
+      const { serveMetrics } = await import('../metrics/http.ts');
       const metrics = await serveMetrics(c.metricsBind, () => master.status());
       closers.push(metrics);
       const at = metrics.address();

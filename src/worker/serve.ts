@@ -1,6 +1,7 @@
 /** Build the app server from config and hooks; shared by workers and single-process mode. */
-import type { RequestListener } from 'node:http';
+import type { IncomingMessage, RequestListener } from 'node:http';
 import { guardListener } from '../app/load.ts';
+import { reportingTo } from '../app/reporting.ts';
 import { guardUpgrade, type UpgradeListener } from '../app/upgrade.ts';
 import type { Config } from '../config/settings.ts';
 import { type Hooks, runHook, type WorkerInfo } from '../hooks.ts';
@@ -26,9 +27,12 @@ export function buildAppServer(
   log: Logger,
   { hooks, worker, onRequestDone, onHandoffClosed, onTimedOut, upgrade }: BuildOptions,
 ): AppServer {
-  const guarded = guardListener(listener, (err, req) => {
+  const report = (err: unknown, req: IncomingMessage) => {
     log.error(`error handling ${req.method} ${req.url}: ${(err as Error)?.stack ?? err}`);
-  });
+  };
+  // A fetch bridge answers its own errors: it only needs to know where to report them, and
+  // the request path is spared the guard's promise handling.
+  const guarded = reportingTo(listener, report) ?? guardListener(listener, report);
   const upgradeGuarded =
     upgrade &&
     guardUpgrade(upgrade, (err, req) => {
