@@ -103,3 +103,55 @@ test('docs: the config files the guides show load, with their hooks', async () =
   }
   assert.ok(blocks >= 3, `${blocks} config blocks checked`);
 });
+
+/** Gunicorn 26.1's settings (gunicorn/config.py), hooks included: 119. */
+const GUNICORN = `config wsgi_app bind backlog workers worker_class threads worker_connections
+max_requests max_requests_jitter timeout graceful_timeout keepalive asgi_loop asgi_lifespan
+asgi_disconnect_grace_period http_parser limit_request_line limit_request_fields
+limit_request_field_size reload reload_engine reload_extra_files spew check_config print_config
+preload_app sendfile reuse_port chdir daemon raw_env pidfile worker_tmp_dir user group umask
+initgroups tmp_upload_dir pythonpath paste raw_paste_global_conf secure_scheme_headers
+forwarded_allow_ips proxy_protocol proxy_allow_ips protocol uwsgi_allow_ips forwarder_headers
+header_map root_path permit_obsolete_folding strip_header_spaces
+permit_unconventional_http_method permit_unconventional_http_version casefold_http_method
+accesslog access_log_format errorlog loglevel capture_output logger_class logconfig
+logconfig_dict logconfig_json syslog syslog_addr syslog_prefix syslog_facility
+disable_redirect_access_to_syslog enable_stdio_inheritance statsd_host statsd_prefix
+dogstatsd_tags enable_backlog_metric proc_name default_proc_name keyfile certfile ca_certs
+ssl_version cert_reqs suppress_ragged_eofs do_handshake_on_connect ciphers on_starting
+on_reload when_ready pre_fork post_fork post_worker_init worker_int worker_abort pre_exec
+pre_request post_request child_exit worker_exit nworkers_changed on_exit ssl_context
+http_protocols http2_cleartext http2_max_concurrent_streams http2_initial_window_size
+http2_max_frame_size http2_max_header_list_size dirty_apps dirty_workers dirty_timeout
+dirty_threads dirty_graceful_timeout on_dirty_starting dirty_post_fork dirty_worker_init
+dirty_worker_exit control_socket control_socket_mode control_socket_disable`.split(/\s+/);
+
+/** PM2's ecosystem `apps[]` keys (lib/API/schema.json), by their main names. */
+const PM2 = `script name name_prefix filter_env namespace install_url cwd args exec_interpreter
+node_args out_file error_file log_file disable_logs log_type log_date_format time env
+max_memory_restart pid_file restart_delay exp_backoff_restart_delay source_map_support
+disable_source_map_support wait_ready instances kill_timeout shutdown_with_message
+listen_timeout cron_restart merge_logs vizion autorestart watch_delay watch ignore_watch
+watch_options min_uptime max_restarts execute_command exec_mode force append_env_to_name
+post_update trace disable_trace v8 event_loop_inspector deep_monitoring increment_var
+instance_var pmx automation treekill port username uid gid windowsHide kill_retry_time write
+io`.split(/\s+/);
+
+/** The names a guide's mapping tables (between two headings) mention as `code`. */
+function mapped(file: string, from: string, to: string, names: readonly string[]): string[] {
+  const text = readFileSync(join(ROOT, file), 'utf8');
+  const tables = text.slice(text.indexOf(from), text.indexOf(to));
+  return names.filter((n) => !new RegExp(`\`${n}[\`:(]`).test(tables));
+}
+
+test('migration guides map every Gunicorn setting and every PM2 ecosystem key', () => {
+  assert.equal(GUNICORN.length, 119);
+  const gunicorn = mapped(
+    'docs/migrate/gunicorn.md',
+    '## Every setting',
+    '## A `gunicorn.conf.py`',
+    GUNICORN,
+  );
+  assert.deepEqual(gunicorn, []);
+  assert.deepEqual(mapped('docs/migrate/pm2.md', '## Every `apps[]` key', '## Commands', PM2), []);
+});
