@@ -97,6 +97,15 @@ export async function serve(r: Resolved, reresolve: () => Promise<Resolved>): Pr
     activated: activation.fds,
     inherited: [...inherited.keys()],
   });
+  if (
+    c.workerClass === 'thread' &&
+    activation.fds.length &&
+    binds.some((b) => b.startsWith('fd://'))
+  ) {
+    throw new UsageError(
+      'corral: workerClass thread needs TCP binds (each thread binds its own SO_REUSEPORT socket); it cannot serve sockets passed by systemd',
+    );
+  }
   await runHook(r.hooks, 'onStarting', log, { pid: process.pid, workers: count, binds });
   // Workers boot from Node's compile cache: measured 130 → 67 ms from fork to ready.
   Object.assign(process.env, compileCacheEnv(log));

@@ -146,7 +146,9 @@ function combine(
     sources.dispatch = { kind: 'default', origin: 'workerClass thread' };
   }
   if (values.workerClass === 'thread') {
-    const unix = (values.bind as string[]).find((b) => b.startsWith('unix:'));
+    const unix = (values.bind as string[]).find(
+      (b) => b.startsWith('unix:') || b.startsWith('fd://'),
+    );
     if (unix) {
       throw new UsageError(
         `corral: workerClass thread needs TCP binds (each thread binds its own SO_REUSEPORT socket), got ${unix} (from ${from('bind')})`,

@@ -106,6 +106,8 @@ export class AppServer {
       const context = { signal: this.#draining.signal };
       this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
         this.#upgraded.add(socket);
+        // The sweep may have marked it idle when it connected: from now on it is the app's.
+        this.#idleSince.delete(socket as Socket);
         upgrade(req, socket, head, context);
       });
     }
@@ -265,7 +267,8 @@ export class AppServer {
     }
     const now = Date.now();
     for (const [socket, since] of this.#idleSince) {
-      if ((socket as WithMessage)._httpMessage) this.#idleSince.delete(socket);
+      const busy = (socket as WithMessage)._httpMessage || this.#upgraded.has(socket);
+      if (busy) this.#idleSince.delete(socket);
       else if (now - since >= IDLE_GRACE_MS) socket.end();
     }
   }

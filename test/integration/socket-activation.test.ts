@@ -91,7 +91,7 @@ test('binds that leave a passed socket unnamed: exit 2 with one line saying what
   }
 });
 
-test('fd:// errors: a closed fd and stdio fds are refused with the reason', async () => {
+test('fd:// errors: a closed fd, stdio fds and thread workers are refused with the reason', async () => {
   const closed = await runCorral([LISTENER, '-w', '1', '-b', 'fd://97']);
   assert.equal(closed.code, 1);
   assert.match(closed.stderr, /corral: cannot bind fd:\/\/97: no such file descriptor/);
@@ -101,6 +101,10 @@ test('fd:// errors: a closed fd and stdio fds are refused with the reason', asyn
     stdio.stderr,
     /invalid bind "fd:\/\/1": fd:\/\/N needs a file descriptor number ≥ 3/,
   );
+  // Threads each bind their own SO_REUSEPORT socket: an inherited fd cannot be split that way.
+  const threads = await runCorral([LISTENER, '--threads', '2', '-b', 'fd://3']);
+  assert.equal(threads.code, 2);
+  assert.match(threads.stderr, /workerClass thread needs TCP binds .* got fd:\/\/3/);
 });
 
 // shared: the new master adopts the fd without listening on it itself (bind-only handle).

@@ -2,7 +2,7 @@
 // library), a real client round trip, and a draining worker telling its clients to go away.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { startCorral } from '../helpers/corral.ts';
+import { sleep, startCorral } from '../helpers/corral.ts';
 
 const APP = 'examples/websocket.mjs';
 
@@ -67,6 +67,46 @@ test('HUP: open WebSockets are closed with 1001 by the draining worker; new ones
     const newPid = /pid (\d+)/.exec(await roundTrip(fresh, 'after'))?.[1];
     assert.notEqual(newPid, oldPid);
     fresh.close();
+  } finally {
+    assert.equal(await server.stop(), 0);
+  }
+});
+
+test('the thread class serves upgrades too', async () => {
+  const server = await startCorral([APP, '-w', '1', '--threads', '2', '-b', '127.0.0.1:0']);
+  try {
+    const clients = await Promise.all(Array.from({ length: 4 }, () => connect(wsUrl(server.url))));
+    const replies = await Promise.all(clients.map((ws, i) => roundTrip(ws, `t${i}`)));
+    for (const [i, reply] of replies.entries()) {
+      assert.match(reply, new RegExp(`^echo from pid \\d+: t${i}$`));
+    }
+    for (const ws of clients) ws.close();
+  } finally {
+    assert.equal(await server.stop(), 0);
+  }
+});
+
+test('at the --worker-connections cap, idle keep-alive sweeping leaves WebSockets open', async () => {
+  // At its cap a worker closes connections idle for a second so waiting clients get a turn;
+  // an upgraded connection is never idle in HTTP's sense and must survive that sweep.
+  const server = await startCorral([
+    APP,
+    '-w',
+    '1',
+    '--worker-connections',
+    '1',
+    '-b',
+    '127.0.0.1:0',
+  ]);
+  try {
+    const ws = await connect(wsUrl(server.url));
+    assert.match(await roundTrip(ws, 'first'), /: first$/);
+    let closedBy: number | null = null;
+    ws.onclose = (e) => (closedBy = e.code);
+    await sleep(2500);
+    assert.equal(closedBy, null, 'the WebSocket is still open');
+    assert.match(await roundTrip(ws, 'still here'), /: still here$/);
+    ws.close();
   } finally {
     assert.equal(await server.stop(), 0);
   }

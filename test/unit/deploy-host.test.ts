@@ -55,7 +55,7 @@ test('systemd: the service has the keys the guide promises and runs corral as it
   );
 });
 
-test('Dockerfile: non-root, exec form, tini as PID 1, and corral binds 0.0.0.0 on the exposed port', async () => {
+test('Dockerfile: non-root, exec form, tini as PID 1, corral on 0.0.0.0 and the exposed ports, /healthz', async () => {
   const steps = parseDockerfile(readDeploy('docker/Dockerfile'));
   const stages = steps.filter((s) => s.op === 'FROM');
   for (const s of stages) assert.match(s.args, /^node:24-/, 'Node 24 (type stripping, ≥ 22.18)');
@@ -81,11 +81,15 @@ test('Dockerfile: non-root, exec form, tini as PID 1, and corral binds 0.0.0.0 o
   const bind = tcp(r.config.bind[0] as string);
   assert.equal(bind.host, '0.0.0.0', 'reachable from outside the container');
   assert.equal(bind.port, defaultPort());
-  assert.deepEqual(get('EXPOSE'), [String(bind.port)]);
+  const metrics = tcp(r.config.metricsBind ?? '');
+  assert.deepEqual(get('EXPOSE'), [`${bind.port} ${metrics.port}`]);
   assert.ok(
     r.config.gracefulTimeout + r.config.shutdownDelay < 10,
     'drains within docker stop’s default 10 s',
   );
   assert.equal(r.config.workers, 'auto', 'sized from the container’s CPUs');
-  assert.match(get('HEALTHCHECK').at(-1) ?? '', /process\.env\.PORT/);
+  assert.ok(
+    (get('HEALTHCHECK').at(-1) ?? '').includes(`http://127.0.0.1:${metrics.port}/healthz`),
+    'the health check asks the master’s /healthz',
+  );
 });

@@ -1,6 +1,7 @@
 // deploy/kubernetes: the YAML parses, the objects fit together, and probes, ports and
 // timeouts agree with the corral settings the Deployment sets (resolved by corral itself).
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { parseAllDocuments } from 'yaml';
 import {
@@ -38,6 +39,8 @@ function bytes(q: string): number {
 const deployment = load('deployment.yaml');
 const service = load('service.yaml');
 const hpa = load('hpa.yaml');
+const elu = load('hpa-event-loop.yaml');
+const adapter = load('prometheus-adapter-rules.yaml');
 const pod = deployment.spec.template.spec;
 const container = pod.containers[0];
 const env: Record<string, string> = Object.fromEntries(
@@ -54,22 +57,28 @@ test('Deployment: required fields, and labels that select its own pods', () => {
   assert.equal(deployment.spec.strategy.rollingUpdate.maxUnavailable, 0);
 });
 
-test('Deployment: corral binds all interfaces on the named port every probe uses', async () => {
+test('Deployment: corral binds all interfaces; probes hit the master’s /readyz and /healthz', async () => {
   assert.deepEqual(unknownCorralVars(env), []);
   const r = await resolveCorral(container.args, env);
+  const portNamed = (name: string) =>
+    container.ports.find((p: Obj) => p.name === name)?.containerPort;
   const bind = tcp(r.config.bind[0] as string);
-  assert.equal(bind.host, '0.0.0.0', 'the kubelet probes the pod IP, not loopback');
+  assert.equal(bind.host, '0.0.0.0', 'the Service reaches the pod IP, not loopback');
   assert.equal(bind.port, defaultPort());
-  const http = container.ports.find((p: Obj) => p.name === 'http');
-  assert.equal(http.containerPort, bind.port);
-  for (const probe of [container.readinessProbe, container.livenessProbe]) {
-    const target = probe.httpGet ?? probe.tcpSocket;
-    assert.ok(target, 'an HTTP or TCP probe');
-    assert.ok(target.port === 'http' || target.port === bind.port, `probe port ${target.port}`);
+  assert.equal(portNamed('http'), bind.port);
+  assert.ok(r.config.metricsBind, 'metrics, /healthz and /readyz are served');
+  const metrics = tcp(r.config.metricsBind as string);
+  assert.equal(metrics.host, '0.0.0.0', 'the kubelet probes the pod IP');
+  assert.equal(portNamed('metrics'), metrics.port);
+  const probes = { readinessProbe: '/readyz', livenessProbe: '/healthz' } as const;
+  for (const [probe, path] of Object.entries(probes)) {
+    const get = container[probe].httpGet;
+    assert.equal(get.path, path, probe);
+    assert.ok(get.port === 'metrics' || get.port === metrics.port, `${probe} port ${get.port}`);
   }
-  assert.match(container.readinessProbe.httpGet.path, /^\//);
-  // Liveness must not depend on a worker answering: corral replaces hung workers itself.
-  assert.ok(container.livenessProbe.tcpSocket);
+  const annotations = deployment.spec.template.metadata.annotations;
+  assert.equal(annotations['prometheus.io/port'], String(metrics.port));
+  assert.equal(annotations['prometheus.io/path'], '/metrics');
 });
 
 test('Deployment: terminationGracePeriodSeconds covers --shutdown-delay + --graceful-timeout', async () => {
@@ -103,7 +112,7 @@ test('Service: selects the Deployment’s pods and targets its named port', () =
   assert.ok(port.targetPort === 'http' || port.targetPort === defaultPort());
 });
 
-test('HPA: scales this Deployment on CPU, which needs CPU requests', () => {
+test('HPA on CPU: scales this Deployment, which has CPU requests', () => {
   assert.equal(hpa.apiVersion, 'autoscaling/v2');
   assert.equal(hpa.kind, 'HorizontalPodAutoscaler');
   assert.deepEqual(hpa.spec.scaleTargetRef, {
@@ -116,4 +125,22 @@ test('HPA: scales this Deployment on CPU, which needs CPU requests', () => {
   assert.equal(cpu.type, 'Resource');
   assert.ok(cpu.resource.target.averageUtilization > 0);
   assert.ok(container.resources.requests.cpu, 'Utilization is relative to requests');
+});
+
+test('HPA on event-loop utilisation: the adapter rule serves it from a metric corral exports', () => {
+  assert.equal(elu.kind, 'HorizontalPodAutoscaler');
+  assert.deepEqual(elu.spec.scaleTargetRef, hpa.spec.scaleTargetRef);
+  const pods = elu.spec.metrics.find((m: Obj) => m.type === 'Pods').pods;
+  const rule = adapter.rules.custom.find((r: Obj) => r.name.as === pods.metric.name);
+  assert.ok(rule, `prometheus-adapter rule for ${pods.metric.name}`);
+  const series = /^(\w+)\{/.exec(rule.seriesQuery)?.[1] ?? '';
+  assert.match(
+    readFileSync(new URL('../../src/metrics/prometheus.ts', import.meta.url), 'utf8'),
+    new RegExp(`'${series}'`),
+    `corral exports ${series}`,
+  );
+  // ELU is 0..1 per worker: the target must be inside that range.
+  const target = pods.target.averageValue as string;
+  const value = target.endsWith('m') ? Number(target.slice(0, -1)) / 1000 : Number(target);
+  assert.ok(value > 0 && value < 1, `target ${target}`);
 });
