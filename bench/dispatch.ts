@@ -1,13 +1,19 @@
-// How connections reach workers, measured: throughput (wrk) and how requests spread over the
-// workers (a keep-alive client), for corral's three dispatch modes and the node:cluster /
-// reusePort / single-process baselines, side by side in one run.
+// How connections reach workers, measured: how requests spread over the workers (keep-alive
+// clients opening their connections together) and throughput, for corral's three dispatch
+// modes and the node:cluster / reusePort / single-process baselines, in one run. The servers,
+// the load driver and the process handling are bench/lib's, shared with bench/perf.ts (which
+// has the full throughput comparison, PM2 included).
 //
-//   node bench/dispatch.ts [--workers 2] [--duration 5] [--connections 64] [--threads 2] [--rounds 1]
+//   node bench/dispatch.ts [--workers 2] [--duration 5] [--connections 64] [--threads 2]
+//                          [--rounds 1] [--only ID] [--driver wrk|autocannon]
 //
-// Needs wrk (apt-get install wrk). Loopback only; every server is stopped at the end.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+// Needs wrk (apt-get install wrk) or uses autocannon. Loopback only; every server is stopped.
 import { Agent, request } from 'node:http';
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
+import { pickDriver } from './lib/load.ts';
+import { here, TARGETS, waitClosed } from './lib/servers.ts';
+import { best, int, ratio } from './lib/stats.ts';
 
 const { values: opt } = parseArgs({
   options: {
@@ -18,50 +24,26 @@ const { values: opt } = parseArgs({
     rounds: { type: 'string', default: '1' },
     port: { type: 'string', default: '18431' },
     only: { type: 'string' },
+    driver: { type: 'string' },
   },
 });
 const W = Number(opt.workers);
 const PORT = Number(opt.port);
-const here = (p: string) => new URL(p, import.meta.url).pathname;
-const BIN = here('../bin/corral.js');
-
-interface Target {
-  name: string;
-  cmd: string[];
-  env?: Record<string, string>;
-}
-
-const corral = (app: string, dispatch: string): Target => ({
-  name: `corral ${dispatch}${app.includes('fetch') ? ' (fetch)' : ''}`,
-  cmd: [
-    BIN,
-    here(`apps/${app}`),
-    '-w',
-    String(W),
-    '-b',
-    `127.0.0.1:${PORT}`,
-    '--dispatch',
-    dispatch,
-    '--log-level',
-    'warning',
-  ],
-});
-const TARGETS: Target[] = [
-  { name: 'plain node (1 process)', cmd: [here('baselines/single.mjs')] },
-  { name: 'node:cluster round-robin', cmd: [here('baselines/cluster.mjs')], env: { SCHED: 'rr' } },
-  {
-    name: 'node:cluster shared (SCHED_NONE)',
-    cmd: [here('baselines/cluster.mjs')],
-    env: { SCHED: 'none' },
-  },
-  { name: 'reusePort per worker', cmd: [here('baselines/reuseport.mjs')] },
-  corral('hello.mjs', 'least-conn'),
-  corral('hello.mjs', 'shared'),
-  corral('hello.mjs', 'reuseport'),
-  corral('hello-fetch.mjs', 'least-conn'),
-].filter((t) => !opt.only || t.name.includes(opt.only));
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const IDS = [
+  'node',
+  'cluster-rr',
+  'cluster-shared',
+  'reuseport',
+  'corral',
+  'corral-shared',
+  'corral-reuseport',
+  'corral-fetch',
+];
+const targets = IDS.map((id) => TARGETS.find((t) => t.id === id))
+  .filter((t) => t !== undefined)
+  .filter((t) => !opt.only || t.id === opt.only);
+const driver = pickDriver(opt.driver, here('../node_modules/autocannon/autocannon.js'));
+const corral = [here('../bin/corral.js')];
 
 function get(agent: Agent): Promise<string> {
   return new Promise((done, fail) => {
@@ -72,20 +54,6 @@ function get(agent: Agent): Promise<string> {
     req.on('error', fail);
     req.end();
   });
-}
-
-async function waitUp(): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    try {
-      await get(new Agent({ keepAlive: false }));
-      // Give every worker time to come up, not just the first.
-      await sleep(800);
-      return;
-    } catch {
-      await sleep(100);
-    }
-  }
-  throw new Error('server did not start');
 }
 
 /** `clients` keep-alive connections opened together, `perClient` requests each: requests per pid. */
@@ -104,80 +72,51 @@ async function spread(clients: number, perClient: number): Promise<number[]> {
   return [...counts.values()].sort((a, b) => b - a);
 }
 
-function wrk(seconds: number): { rps: number; p99: string } {
-  const out = execFileSync(
-    'wrk',
-    [
-      `-t${opt.threads}`,
-      `-c${opt.connections}`,
-      `-d${seconds}s`,
-      '--latency',
-      `http://127.0.0.1:${PORT}/`,
-    ],
-    {
-      encoding: 'utf8',
-    },
-  );
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0);
-  const p99 = /^\s+99%\s+(\S+)/m.exec(out)?.[1] ?? '?';
-  return { rps, p99 };
-}
-
-async function stop(p: ChildProcess): Promise<void> {
-  if (p.exitCode !== null) return;
-  p.kill('SIGTERM');
-  await Promise.race([new Promise((r) => p.once('exit', r)), sleep(5000)]);
-  if (p.exitCode === null) p.kill('SIGKILL');
-  await sleep(300);
-}
-
 interface Row {
   name: string;
   rps: number[];
-  p99: string[];
+  p99: number[];
   spread8: number[];
   spread64: number[];
 }
 const rows = new Map<string, Row>(
-  TARGETS.map((t) => [t.name, { name: t.name, rps: [], p99: [], spread8: [], spread64: [] }]),
+  targets.map((t) => [t.id, { name: t.label(W), rps: [], p99: [], spread8: [], spread64: [] }]),
 );
 
 for (let round = 0; round < Number(opt.rounds); round++) {
-  for (const t of TARGETS) {
-    const p = spawn(process.execPath, t.cmd, {
-      env: { ...process.env, ...t.env, WORKERS: String(W), PORT: String(PORT) },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
+  for (const t of targets) {
+    await waitClosed(PORT);
+    const app = here(`apps/${t.fetch ? 'hello-fetch' : 'hello'}.mjs`);
+    const server = await t.start({ port: PORT, workers: W, app, corral });
     try {
-      await waitUp();
-      const row = rows.get(t.name) as Row;
+      const row = rows.get(t.id) as Row;
       row.spread8 = await spread(8, 50);
       row.spread64 = await spread(64, 20);
-      wrk(1);
-      const r = wrk(Number(opt.duration));
+      const url = `http://127.0.0.1:${PORT}/`;
+      const shape = { url, connections: Number(opt.connections), threads: Number(opt.threads) };
+      await driver.load({ ...shape, seconds: 1 });
+      const r = await driver.load({ ...shape, seconds: Number(opt.duration) });
       row.rps.push(r.rps);
-      row.p99.push(r.p99);
+      row.p99.push(r.p99Ms);
       process.stderr.write(
-        `round ${round + 1}: ${t.name}: ${Math.round(r.rps)} req/s, p99 ${r.p99}, 8 conns → [${row.spread8}]\n`,
+        `round ${round + 1}: ${row.name}: ${int(r.rps)} req/s, p99 ${r.p99Ms} ms, 8 conns → [${row.spread8}]\n`,
       );
     } finally {
-      await stop(p);
+      await server.stop();
     }
   }
 }
 
-const best = (xs: number[]) => Math.max(...xs);
-const base = best(rows.get('node:cluster round-robin')?.rps ?? [0]) || 1;
-const cpus = execFileSync('nproc', { encoding: 'utf8' }).trim();
+const base = best(rows.get('cluster-rr')?.rps ?? []) || 1;
 console.log(
-  `\n${W} workers, wrk -t${opt.threads} -c${opt.connections} -d${opt.duration}s, ${opt.rounds} round(s), ${cpus} CPUs, Node ${process.version}\n`,
+  `\n${W} workers, ${driver.name} -t${opt.threads} -c${opt.connections} -d${opt.duration}s, ${opt.rounds} round(s), ${availableParallelism()} CPUs, Node ${process.version}\n`,
 );
 console.log(
-  '| server | req/s (best) | all rounds | p99 | vs cluster RR | 8 keep-alive clients × 50: requests per worker | 64 × 20 |',
+  '| server | req/s (best) | all rounds | p99 ms | vs cluster RR | 8 keep-alive clients × 50: requests per worker | 64 × 20 |',
 );
 console.log('|---|---:|---|---|---:|---|---|');
 for (const r of rows.values()) {
   console.log(
-    `| ${r.name} | ${Math.round(best(r.rps))} | ${r.rps.map(Math.round).join(', ')} | ${r.p99.join(', ')} | ${(best(r.rps) / base).toFixed(2)}× | ${r.spread8.join(' / ')} | ${r.spread64.join(' / ')} |`,
+    `| ${r.name} | ${int(best(r.rps))} | ${r.rps.map(int).join(', ')} | ${r.p99.join(', ')} | ${ratio(best(r.rps), base)} | ${r.spread8.join(' / ')} | ${r.spread64.join(' / ')} |`,
   );
 }

@@ -1,16 +1,13 @@
-/** argv → command. Every failure ends in one line on stderr and a non-zero exit code. */
+/**
+ * argv → command. Every failure ends in one line on stderr and a non-zero exit code.
+ * Each command's modules are imported only when that command runs: `--help` and `--version`
+ * load the settings table and nothing else (the master, metrics and sizing code would
+ * double their start time; measured in docs/benchmarks.md).
+ */
 import { resolve } from 'node:path';
-import { check } from './commands/check.ts';
-import { configReport, explainConfig, formatConfig } from './commands/config.ts';
-import { ctl } from './commands/ctl.ts';
 import { helpText } from './commands/help.ts';
-import { serve } from './commands/serve.ts';
-import { top } from './commands/top.ts';
-import { tune } from './commands/tune.ts';
 import { parseCommandLine } from './config/argv.ts';
-import { resolveConfig } from './config/resolve.ts';
 import { CorralError, EXIT } from './errors.ts';
-import { sizeForConfig } from './sizing/workers.ts';
 import { VERSION } from './version.ts';
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -23,10 +20,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`corral ${VERSION}\n`);
     return EXIT.OK;
   }
+  const { resolveConfig } = await import('./config/resolve.ts');
   const input = { cli: cl.values, app: cl.app, env: process.env, cwd: process.cwd() };
   const resolved = await resolveConfig(input);
   switch (cl.command) {
     case 'config': {
+      const { configReport, explainConfig, formatConfig } = await import('./commands/config.ts');
+      const { sizeForConfig } = await import('./sizing/workers.ts');
       // Size as serve would: workers run in --chdir's directory.
       const cwd = resolve(process.cwd(), resolved.config.chdir ?? '.');
       const sizing = await sizeForConfig(resolved.config, { cwd, env: process.env });
@@ -37,20 +37,30 @@ export async function main(argv: readonly string[]): Promise<number> {
       );
       return EXIT.OK;
     }
-    case 'check':
+    case 'check': {
+      const { check } = await import('./commands/check.ts');
       process.stdout.write(`${await check(resolved)}\n`);
       return EXIT.OK;
-    case 'ctl':
+    }
+    case 'ctl': {
+      const { ctl } = await import('./commands/ctl.ts');
       process.stdout.write(`${await ctl(resolved.config.controlSocket, cl.args, cl.json)}\n`);
       return EXIT.OK;
-    case 'top':
+    }
+    case 'top': {
+      const { top } = await import('./commands/top.ts');
       await top(resolved.config.controlSocket);
       return EXIT.OK;
-    case 'tune':
+    }
+    case 'tune': {
+      const { tune } = await import('./commands/tune.ts');
       return tune(resolved, cl);
-    case 'serve':
+    }
+    case 'serve': {
+      const { serve } = await import('./commands/serve.ts');
       // HUP re-reads everything from the same inputs; the config file is imported afresh.
       return serve(resolved, () => resolveConfig({ ...input, fresh: true }));
+    }
   }
 }
 

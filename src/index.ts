@@ -1,8 +1,9 @@
-/** Public API: `defineConfig` for corral.config.ts, and the types it checks against. */
+/** Public API: `defineConfig` for corral.config.ts, and the types apps and config files use. */
 import type { Config } from './config/settings.ts';
 import type { Hooks } from './hooks.ts';
 
 export type { FetchHandler } from './app/fetch.ts';
+export type { UpgradeContext, UpgradeListener } from './app/upgrade.ts';
 export type { ProfileName } from './config/profiles.ts';
 export type {
   Config,

@@ -1,8 +1,14 @@
-// Plain node:http, one process: the per-core baseline.
-import { createServer } from 'node:http';
-import hello from '../apps/hello.mjs';
+// Plain node:http, one process: the per-core baseline. APP names the listener module
+// (default: the hello world); the cluster, reusePort and PM2 baselines run this file too.
+// node:http is required, not imported: an ESM import loads undici with it (12 MiB of RSS),
+// which the anchors' CommonJS hello world does not pay, and neither do corral's workers.
+import { createRequire } from 'node:module';
 
-createServer(hello).listen({
+const { createServer } = createRequire(import.meta.url)('node:http');
+const app = (await import(process.env.APP ?? new URL('../apps/hello.mjs', import.meta.url).href))
+  .default;
+
+createServer(app).listen({
   port: Number(process.env.PORT),
   host: '127.0.0.1',
   backlog: 2048,

@@ -1,10 +1,19 @@
 /**
- * Fetch handler → Node request listener. `@hono/node-server`'s getRequestListener builds the
- * Request lazily and writes common Response shapes without a stream; measured in
- * docs/architecture.md against a plain listener.
+ * Fetch handler → Node request listener. The request is a lazy Request (fetch-request.ts),
+ * the global Response a light one (fetch-response.ts), and a Response the app returns is
+ * written straight to the socket: one writeHead and one end for a string or bytes body, no
+ * promise unless the app returns one. Measured against a plain listener and
+ * @hono/node-server's bridge in docs/benchmarks.md.
  */
-import type { RequestListener } from 'node:http';
-import { getRequestListener } from '@hono/node-server';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { CompatRequest, LazyRequest, requestUrl } from './fetch-request.ts';
+import {
+  LightResponse,
+  NativeResponse,
+  type ResponseState,
+  responseState,
+} from './fetch-response.ts';
+import { type ErrorReporter, REPORT_TO, type SelfGuarded } from './reporting.ts';
 
 /**
  * A fetch handler. The second argument carries the Node objects (`{ incoming, outgoing }`),
@@ -12,6 +21,209 @@ import { getRequestListener } from '@hono/node-server';
  */
 export type FetchHandler = (request: Request, env?: unknown) => Response | Promise<Response>;
 
-export function fetchListener(fetch: FetchHandler): RequestListener {
-  return getRequestListener(fetch) as unknown as RequestListener;
+const consoleReporter: ErrorReporter = (err, req) => {
+  console.error(`error handling ${req.method} ${req.url}:`, err);
+};
+
+/** Serve `fetch` as a (req, res) listener; errors answer 500 and go to `report`. */
+export function fetchListener(fetch: FetchHandler, report = consoleReporter): RequestListener {
+  installGlobals();
+  const fail = (err: unknown, req: IncomingMessage, res: ServerResponse) => {
+    report(err, req);
+    if (!res.headersSent) {
+      res.writeHead(500, { 'content-type': 'text/plain', connection: 'close' });
+      res.end('Internal Server Error\n');
+    } else {
+      res.destroy();
+    }
+  };
+  const send = (r: unknown, req: IncomingMessage, res: ServerResponse) => {
+    try {
+      const pending = writeResponse(r, res);
+      if (pending) pending.catch((err) => fail(err, req, res));
+    } catch (err) {
+      fail(err, req, res);
+    }
+  };
+  const memo = { host: '' };
+  const listener = (incoming: IncomingMessage, outgoing: ServerResponse) => {
+    let request: LazyRequest;
+    try {
+      request = new LazyRequest(incoming, outgoing, requestUrl(incoming, memo));
+    } catch (err) {
+      // A Host header or request target no URL can be made of: the client's fault.
+      outgoing.writeHead(400, { 'content-type': 'text/plain', connection: 'close' });
+      outgoing.end(`Bad Request: ${(err as Error).message}\n`);
+      return;
+    }
+    let r: Response | Promise<Response>;
+    try {
+      r = fetch(request as unknown as Request, { incoming, outgoing });
+    } catch (err) {
+      fail(err, incoming, outgoing);
+      return;
+    }
+    if (typeof (r as Promise<Response>)?.then === 'function') {
+      (r as Promise<Response>).then(
+        (v) => send(v, incoming, outgoing),
+        (err) => fail(err, incoming, outgoing),
+      );
+    } else {
+      send(r, incoming, outgoing);
+    }
+  };
+  // The worker passes its log (reporting.ts): the bridge answers its own errors.
+  const guarded: SelfGuarded = Object.assign(listener, {
+    [REPORT_TO]: (to: ErrorReporter) => fetchListener(fetch, to),
+  });
+  return guarded;
+}
+
+/** While a fetch app is served, Request and Response are the cheap ones. */
+function installGlobals(): void {
+  if (globalThis.Response !== (LightResponse as unknown)) {
+    Object.defineProperty(globalThis, 'Response', {
+      value: LightResponse,
+      writable: true,
+      configurable: true,
+    });
+  }
+  if (globalThis.Request !== (CompatRequest as unknown)) {
+    Object.defineProperty(globalThis, 'Request', {
+      value: CompatRequest,
+      writable: true,
+      configurable: true,
+    });
+  }
+}
+
+/**
+ * Write a Response; returns a promise only when the body has to be awaited (a stream or a
+ * Blob). An app that answered through `outgoing` itself gets nothing more written.
+ */
+function writeResponse(r: unknown, out: ServerResponse): Promise<void> | undefined {
+  if (out.headersSent || out.writableEnded) return undefined;
+  const s = responseState(r as Response);
+  if (s) return writeState(s, out);
+  if (!(r instanceof NativeResponse)) {
+    throw new TypeError(`the fetch handler returned ${describe(r)}, not a Response`);
+  }
+  const headers: (string | number)[] = [];
+  let length = false;
+  for (const [k, v] of r.headers) {
+    headers.push(k, v);
+    if (k === 'content-length') length = true;
+  }
+  if (!r.body) {
+    if (!length && !NO_BODY.has(r.status)) headers.push('content-length', 0);
+    out.writeHead(r.status, r.statusText, headers);
+    out.end();
+    return undefined;
+  }
+  out.writeHead(r.status, r.statusText, headers);
+  return pipeBody(r.body, out);
+}
+
+/** Statuses whose responses carry no body, and so no Content-Length. */
+const NO_BODY = new Set([101, 103, 204, 205, 304]);
+
+function writeState(s: ResponseState, out: ServerResponse): Promise<void> | undefined {
+  const body = s.body;
+  const headers: (string | number)[] = [];
+  const given = pushHeaders(headers, s.own ?? s.init);
+  // What the app set wins; the spec's default type and the length are added when absent.
+  if (!(given & HAS_TYPE) && s.defaultType) headers.push('content-type', s.defaultType);
+  if (!(given & HAS_LENGTH)) {
+    if (typeof body === 'string') headers.push('content-length', Buffer.byteLength(body));
+    else if (body instanceof Uint8Array) headers.push('content-length', body.byteLength);
+    else if (body instanceof Blob) headers.push('content-length', body.size);
+    else if (body === null && !NO_BODY.has(s.status)) headers.push('content-length', 0);
+  }
+  if (s.statusText === undefined) out.writeHead(s.status, headers);
+  else out.writeHead(s.status, s.statusText, headers);
+  if (typeof body === 'string' || body instanceof Uint8Array) {
+    out.end(body);
+    return undefined;
+  }
+  if (body === null) {
+    out.end();
+    return undefined;
+  }
+  if (body instanceof Blob) {
+    return body.arrayBuffer().then((b) => {
+      out.end(new Uint8Array(b));
+    });
+  }
+  return pipeBody(body, out);
+}
+
+const HAS_TYPE = 1;
+const HAS_LENGTH = 2;
+
+/** Flatten HeadersInit into name, value pairs; says whether type and length were among them. */
+function pushHeaders(list: (string | number)[], h: ResponseState['init']): number {
+  let given = 0;
+  const note = (k: string) => {
+    if (k.length === 12 && k.toLowerCase() === 'content-type') given |= HAS_TYPE;
+    else if (k.length === 14 && k.toLowerCase() === 'content-length') given |= HAS_LENGTH;
+  };
+  if (!h) return 0;
+  if (h instanceof Headers) {
+    for (const [k, v] of h) {
+      list.push(k, v);
+      note(k);
+    }
+  } else if (Array.isArray(h)) {
+    for (const [k, v] of h as [string, string][]) {
+      list.push(k, v);
+      note(k);
+    }
+  } else {
+    for (const k in h) {
+      list.push(k, (h as Record<string, string>)[k] as string);
+      if (k.length === 12 || k.length === 14) note(k);
+    }
+  }
+  return given;
+}
+
+/** Stream a body with backpressure; stop reading when the client goes away. */
+async function pipeBody(body: ReadableStream, out: ServerResponse): Promise<void> {
+  // Headers go out now: a stream's first chunk may be a while coming (server-sent events).
+  out.flushHeaders();
+  const reader = body.getReader();
+  const cancel = () => {
+    reader.cancel().catch(() => {});
+  };
+  out.once('close', cancel);
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (out.destroyed) return;
+      if (!out.write(value)) await drained(out);
+    }
+    out.end();
+  } finally {
+    out.off('close', cancel);
+  }
+}
+
+function drained(out: ServerResponse): Promise<void> {
+  return new Promise((done) => {
+    const go = () => {
+      out.off('drain', go);
+      out.off('close', go);
+      done();
+    };
+    out.on('drain', go);
+    out.on('close', go);
+  });
+}
+
+function describe(v: unknown): string {
+  if (v === null || v === undefined) return String(v);
+  return typeof v === 'object'
+    ? `an object (${v.constructor?.name ?? 'no constructor'})`
+    : typeof v;
 }

@@ -7,14 +7,17 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { AppLoadError } from '../errors.ts';
-import { type FetchHandler, fetchListener } from './fetch.ts';
+import type { FetchHandler } from './fetch.ts';
 import { formatAppSpec, parseAppSpec } from './spec.ts';
+import type { UpgradeListener } from './upgrade.ts';
 
 export type AppKind = 'listener' | 'express' | 'koa' | 'fastify' | 'fetch';
 
 export interface LoadedApp {
   readonly kind: AppKind;
   readonly listener: RequestListener;
+  /** The module's `upgrade` export (WebSocket and other upgrades), if it has one. */
+  readonly upgrade: UpgradeListener | null;
   /** Absolute path of the module. */
   readonly path: string;
   /** e.g. `fetch handler (default export)`. */
@@ -66,7 +69,7 @@ export async function toListener(
   }
   if (typeof v.fetch === 'function') {
     const fetch = (v.fetch as FetchHandler).bind(v);
-    return { kind: 'fetch', listener: fetchListener(fetch) };
+    return { kind: 'fetch', listener: await fetchListener(fetch) };
   }
   if (typeof value === 'function') {
     if (typeof v.handle === 'function' && typeof v.listen === 'function') {
@@ -74,9 +77,14 @@ export async function toListener(
     }
     // (req, res) takes two or more parameters; (request) => Response takes at most one.
     if (value.length >= 2) return { kind: 'listener', listener: value as RequestListener };
-    return { kind: 'fetch', listener: fetchListener(value as FetchHandler) };
+    return { kind: 'fetch', listener: await fetchListener(value as FetchHandler) };
   }
   return null;
+}
+
+/** The bridge loads undici's Request and Response (~15 MiB): only for fetch apps. */
+async function fetchListener(fetch: FetchHandler): Promise<RequestListener> {
+  return (await import('./fetch.ts')).fetchListener(fetch);
 }
 
 export async function loadApp(spec: string, cwd: string = process.cwd()): Promise<LoadedApp> {
@@ -127,11 +135,29 @@ export async function loadApp(spec: string, cwd: string = process.cwd()): Promis
     const got = parsed.call ? `${formatAppSpec(parsed)} returned` : `${where} is`;
     throw new AppLoadError(`corral: ${got} ${describeValue(value)}; ${EXPECTED}`);
   }
+  const upgrade = upgradeExport(mod, parsed.file);
+  const source = parsed.call ? formatAppSpec(parsed) : where;
   return {
     ...shaped,
+    upgrade,
     path,
-    description: `${KIND_TEXT[shaped.kind]} (${parsed.call ? `${formatAppSpec(parsed)}` : where})`,
+    description: `${KIND_TEXT[shaped.kind]} (${source})${upgrade ? ' with an upgrade listener (export upgrade)' : ''}`,
   };
+}
+
+/**
+ * The upgrade listener is a named export of the module, whatever the app export is (a value,
+ * an instance or a factory), so every app shape reaches its server the same way.
+ */
+function upgradeExport(mod: Obj, file: string): UpgradeListener | null {
+  const value = mod.upgrade;
+  if (value === undefined) return null;
+  if (typeof value !== 'function') {
+    throw new AppLoadError(
+      `corral: export upgrade of ${file} must be a function (req, socket, head, { signal }); it is ${describeValue(value)}`,
+    );
+  }
+  return value as UpgradeListener;
 }
 
 /**

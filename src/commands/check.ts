@@ -7,5 +7,6 @@ export async function check(r: Resolved): Promise<string> {
   if (r.config.chdir) process.chdir(r.config.chdir);
   const spec = checkAppFile(r);
   const app = await loadApp(spec);
-  return `ok: ${spec} is a ${app.description} (${app.path})`;
+  const article = /^[aeiou]/i.test(app.description) ? 'an' : 'a';
+  return `ok: ${spec} is ${article} ${app.description} (${app.path})`;
 }

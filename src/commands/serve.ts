@@ -1,21 +1,21 @@
 /** `corral [serve] APP`: resolve, bind, then run the master (or the single process). */
 import { existsSync } from 'node:fs';
 import { enableCompileCache } from 'node:module';
-import { resolve } from 'node:path';
+import { dirname, relative, resolve } from 'node:path';
 import { loadApp } from '../app/load.ts';
 import { parseAppSpec } from '../app/spec.ts';
 import type { Resolved } from '../config/resolve.ts';
 import { AppLoadError, UsageError } from '../errors.ts';
 import { runHook } from '../hooks.ts';
 import { Logger } from '../log/logger.ts';
+import { chooseBinds, clearActivation, socketActivation } from '../master/activation.ts';
 import { serveControl } from '../master/control.ts';
 import { bindAll } from '../master/listeners.ts';
 import { Master } from '../master/master.ts';
 import { PidFile } from '../master/pidfile.ts';
 import { INHERIT_ENV, inheritedFds } from '../master/reexec.ts';
-import { runSingle } from '../master/single.ts';
 import { envPairs } from '../master/spawn.ts';
-import { serveMetrics } from '../metrics/http.ts';
+import { ChangeWatcher } from '../master/watch.ts';
 import { sizeForConfig } from '../sizing/workers.ts';
 import { VERSION } from '../version.ts';
 
@@ -41,6 +41,32 @@ function compileCacheEnv(log: Logger): Record<string, string> {
   return { NODE_COMPILE_CACHE: directory };
 }
 
+/** After a save, editors and builds write several files within a few ms: one reload for all. */
+const RELOAD_DEBOUNCE_MS = 200;
+
+/** --reload: roll the workers when the app's sources, the config file or extra files change. */
+function watchForReload(r: Resolved, spec: string, master: Master, log: Logger): ChangeWatcher {
+  const appDir = dirname(resolve(parseAppSpec(spec).file));
+  const show = (path: string) => {
+    const rel = relative(process.cwd(), path);
+    return rel.startsWith('..') ? path : rel || '.';
+  };
+  const watcher = new ChangeWatcher({
+    trees: [appDir],
+    extra: [...r.config.reloadExtraFiles, ...(r.file ? [r.file] : [])],
+    debounceMs: RELOAD_DEBOUNCE_MS,
+    onChange: (paths) => {
+      const shown = paths.slice(0, 3).map(show);
+      const more = paths.length > 3 ? ` and ${paths.length - 3} more` : '';
+      log.info(`reload: ${shown.join(', ')}${more} changed`);
+      master.request('reload');
+    },
+    onError: (message) => log.warning(message),
+  });
+  log.info(`reload: watching ${show(appDir)} (${watcher.directories} directories) for changes`);
+  return watcher;
+}
+
 export async function serve(r: Resolved, reresolve: () => Promise<Resolved>): Promise<number> {
   const c = r.config;
   if (c.chdir) process.chdir(c.chdir);
@@ -51,7 +77,27 @@ export async function serve(r: Resolved, reresolve: () => Promise<Resolved>): Pr
   // chdir and -e are applied above, so the probe (if sizing needs one) sees what workers will.
   const sizing = await sizeForConfig(c, { cwd: process.cwd(), env: process.env });
   const { count, why } = sizing;
-  await runHook(r.hooks, 'onStarting', log, { pid: process.pid, workers: count, binds: c.bind });
+  if (c.reload && count === 0) {
+    throw new UsageError(
+      'corral: --reload needs worker processes: it rolls them on change, and a single process (-w 0) cannot load new code into itself',
+    );
+  }
+  if (!c.reload && c.reloadExtraFiles.length) {
+    log.warning('reload-extra-files is set but --reload is not: nothing is watched');
+  }
+  // Sockets handed over (USR2, systemd): read once, then removed so workers never see them.
+  const inherited = inheritedFds(process.env);
+  delete process.env[INHERIT_ENV];
+  const activation = socketActivation(process.env, process.pid);
+  clearActivation(process.env);
+  if (activation.ignored) log.warning(activation.ignored);
+  const { binds, origin } = chooseBinds({
+    configured: c.bind,
+    explicit: r.sources.bind.kind !== 'default',
+    activated: activation.fds,
+    inherited: [...inherited.keys()],
+  });
+  await runHook(r.hooks, 'onStarting', log, { pid: process.pid, workers: count, binds });
   // Workers boot from Node's compile cache: measured 130 → 67 ms from fork to ready.
   Object.assign(process.env, compileCacheEnv(log));
   if (c.preload && count > 0) {
@@ -60,18 +106,11 @@ export async function serve(r: Resolved, reresolve: () => Promise<Resolved>): Pr
     const app = await loadApp(spec);
     log.info(`preload: ${app.description} loads`);
   }
-  const inherited = inheritedFds(process.env);
-  delete process.env[INHERIT_ENV];
-  const listeners = await bindAll(
-    c.bind,
-    c.backlog,
-    count === 0 ? 'single' : c.dispatch,
-    inherited,
-  );
+  const listeners = await bindAll(binds, c.backlog, count === 0 ? 'single' : c.dispatch, inherited);
   log.info(`Starting corral ${VERSION} (Node ${process.version})`);
   for (const l of listeners) {
-    const how = inherited.has(l.address.spec) ? ' (inherited from the previous master)' : '';
-    log.info(`Listening at: ${l.url} (${process.pid})${how}`);
+    const how = origin.get(l.address.spec);
+    log.info(`Listening at: ${l.url} (${process.pid})${how ? ` (${how})` : ''}`);
   }
   log.info(`App: ${spec}`);
   for (const notice of r.notices) log.info(notice);
@@ -92,10 +131,16 @@ export async function serve(r: Resolved, reresolve: () => Promise<Resolved>): Pr
   };
   const closers: { close(): void }[] = [];
   try {
-    if (count === 0) return await runSingle(r, listeners, log);
+    if (count === 0) {
+      // The master serves only in single-process mode; otherwise it never loads the HTTP server.
+      const { runSingle } = await import('../master/single.ts');
+      return await runSingle(r, listeners, log);
+    }
     const adaptive = sizing.adaptive ?? null;
     const master = new Master({ resolved: r, listeners, count, log, pidFile, reload, adaptive });
     if (c.metricsBind) {
+      // prom-client is ~20 MiB of master RSS: loaded only when metrics are served.
+      const { serveMetrics } = await import('../metrics/http.ts');
       const metrics = await serveMetrics(c.metricsBind, () => master.status());
       closers.push(metrics);
       const at = metrics.address();
@@ -108,6 +153,7 @@ export async function serve(r: Resolved, reresolve: () => Promise<Resolved>): Pr
         `Control socket: ${c.controlSocket} (corral ctl --socket ${c.controlSocket} status)`,
       );
     }
+    if (c.reload) closers.push(watchForReload(r, spec, master, log));
     return await master.run();
   } finally {
     for (const x of closers) x.close();

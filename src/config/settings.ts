@@ -28,7 +28,8 @@ export type Section =
   | 'Server socket'
   | 'Worker processes'
   | 'Logging'
-  | 'Observability';
+  | 'Observability'
+  | 'Development';
 
 export interface Setting<T> {
   readonly type: ValueType<T>;
@@ -176,9 +177,9 @@ export const settings = {
     flags: ['-b', '--bind'],
     env: ['HOST', 'PORT'],
     section: 'Server socket',
-    doc: 'Address to listen on (repeatable; comma-separated in env): `HOST:PORT`, `[IPv6]:PORT`, `unix:PATH`.',
+    doc: 'Address to listen on (repeatable; comma-separated in env): `HOST:PORT`, `[IPv6]:PORT`, `unix:PATH`, or `fd://N` (a listening socket already open at file descriptor N).',
     notes:
-      'The conventions `PORT` and `HOST` are read too: `PORT` alone binds `0.0.0.0:$PORT` (as Gunicorn and most platforms do), `HOST` alone binds `$HOST:8000`, both bind `$HOST:$PORT`. `CORRAL_BIND` (comma-separated) wins over them. Port 0 picks a free port; the log says which.',
+      "The conventions `PORT` and `HOST` are read too: `PORT` alone binds `0.0.0.0:$PORT` (as Gunicorn and most platforms do), `HOST` alone binds `$HOST:8000`, both bind `$HOST:$PORT`. `CORRAL_BIND` (comma-separated) wins over them. Port 0 picks a free port; the log says which. Under systemd socket activation (`LISTEN_FDS`, when `LISTEN_PID` is corral's pid) the passed sockets are served instead of the default bind; a bind you set must then name each of them as `fd://3`, `fd://4`, … (see docs/deploy/systemd.md).",
   }),
   backlog: setting({
     type: integer(1, 65535),
@@ -194,7 +195,7 @@ export const settings = {
     section: 'Server socket',
     doc: 'How connections reach workers: least-conn (master hands each to the least busy worker), shared (workers accept on one socket), reuseport (one SO_REUSEPORT socket per worker).',
     notes:
-      'See docs/architecture.md for the measurements behind the default. `reuseport` applies to TCP binds only (Linux); unix sockets are always shared.',
+      'See docs/architecture.md for the measurements behind the default. `reuseport` applies to TCP binds only (Linux); unix sockets and `fd://` sockets are always shared.',
   }),
   keepAlive: setting({
     type: seconds(0),
@@ -386,6 +387,24 @@ export const settings = {
     flags: ['--control-socket', '--socket'],
     section: 'Observability',
     doc: 'Unix socket (mode 0600) for `corral ctl status|reload|scale N|stop` and `corral top`.',
+  }),
+  reload: setting({
+    type: boolean(),
+    default: false,
+    flags: ['--reload'],
+    section: 'Development',
+    doc: "Development: when a source file in the app's directory changes, roll every worker (as HUP does) so they load the new code.",
+    notes:
+      "The app's directory is watched recursively, except `node_modules` and `.git`; changes to module files (`.js .mjs .cjs .ts .mts .cts .jsx .tsx .json`) count, other files only when named in `reload-extra-files`. The config file is watched too. Bursts of changes (a save, a build) make one reload. The roll is the HUP one: new workers first, no request lost, and a change that breaks the app leaves the running workers serving. Needs worker processes (not `-w 0`).",
+  }),
+  reloadExtraFiles: setting({
+    type: list(text('PATH')),
+    default: [],
+    flags: ['--reload-extra-files', '--reload-extra-file'],
+    section: 'Development',
+    doc: 'With `--reload`, also reload when these files change (repeatable; comma-separated in env); a directory means every file in it.',
+    notes:
+      'For files the app reads when it starts that are not modules: templates, `.env`, certificates. `--reload-extra-file` is accepted as Gunicorn spells it.',
   }),
 } as const;
 

@@ -8,9 +8,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 export interface AccessEntry {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
-  /** Request start, from process.hrtime.bigint(). */
-  readonly start: bigint;
-  readonly end: bigint;
+  /** Request start and end, milliseconds from performance.now(). */
+  readonly start: number;
+  readonly end: number;
   readonly time: Date;
 }
 
@@ -74,10 +74,10 @@ const ATOMS: Record<string, (e: AccessEntry) => string> = {
   },
   f: (e) => header(e.req.headers.referer),
   a: (e) => header(e.req.headers['user-agent']),
-  T: (e) => String(Number((e.end - e.start) / 1_000_000_000n)),
-  M: (e) => String(Number((e.end - e.start) / 1_000_000n)),
-  D: (e) => String(Number((e.end - e.start) / 1_000n)),
-  L: (e) => (Number(e.end - e.start) / 1e9).toFixed(6),
+  T: (e) => String(Math.floor((e.end - e.start) / 1000)),
+  M: (e) => String(Math.floor(e.end - e.start)),
+  D: (e) => String(Math.floor((e.end - e.start) * 1000)),
+  L: (e) => ((e.end - e.start) / 1000).toFixed(6),
   p: () => `<${process.pid}>`,
 };
 

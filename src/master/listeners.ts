@@ -1,10 +1,10 @@
 /**
- * Binds: parse `host:port` / `[v6]:port` / `unix:path`, bind in the master, and say how each
- * worker gets its connections. The master owns every listening socket so that sockets outlive
- * workers (respawns and reloads never close the port).
+ * Binds: parse `host:port` / `[v6]:port` / `unix:path` / `fd://N`, bind in the master (or adopt
+ * a socket it was handed), and say how each worker gets its connections. The master owns every
+ * listening socket so that sockets outlive workers (respawns and reloads never close the port).
  */
 import { lookup } from 'node:dns/promises';
-import { existsSync, lstatSync, unlinkSync } from 'node:fs';
+import { existsSync, fstatSync, lstatSync, unlinkSync } from 'node:fs';
 import * as net from 'node:net';
 import { connect, createServer, isIP, type Server } from 'node:net';
 import { getSystemErrorName } from 'node:util';
@@ -13,7 +13,11 @@ import { CorralError, UsageError } from '../errors.ts';
 
 export type Address =
   | { readonly kind: 'tcp'; readonly host: string; readonly port: number; readonly spec: string }
-  | { readonly kind: 'unix'; readonly path: string; readonly spec: string };
+  | { readonly kind: 'unix'; readonly path: string; readonly spec: string }
+  /** A listening socket already open at this fd (systemd, a supervisor, or the shell). */
+  | { readonly kind: 'fd'; readonly fd: number; readonly spec: string };
+
+const ALLOWED = 'HOST:PORT, [IPv6]:PORT, unix:PATH or fd://N';
 
 export function parseBind(spec: string): Address {
   if (spec.startsWith('unix:')) {
@@ -22,13 +26,21 @@ export function parseBind(spec: string): Address {
       throw new UsageError(`corral: invalid bind ${JSON.stringify(spec)}: unix: needs a path`);
     return { kind: 'unix', path, spec };
   }
+  if (spec.startsWith('fd://')) {
+    const fd = /^\d+$/.test(spec.slice(5)) ? Number(spec.slice(5)) : Number.NaN;
+    // 0-2 are stdin/stdout/stderr: never a listening socket someone meant to hand over.
+    if (!Number.isSafeInteger(fd) || fd < 3) {
+      throw new UsageError(
+        `corral: invalid bind ${JSON.stringify(spec)}: fd://N needs a file descriptor number ≥ 3`,
+      );
+    }
+    return { kind: 'fd', fd, spec };
+  }
   const m = /^(?:\[(?<v6>[^\]]+)\]|(?<host>[^:]*))(?::(?<port>\d+))?$/.exec(spec);
   const port = Number(m?.groups?.port ?? 8000);
   const host = m?.groups?.v6 ?? m?.groups?.host ?? '';
   if (!m || port > 65535 || (m.groups?.v6 && isIP(m.groups.v6) !== 6)) {
-    throw new UsageError(
-      `corral: invalid bind ${JSON.stringify(spec)}; allowed: HOST:PORT, [IPv6]:PORT or unix:PATH`,
-    );
+    throw new UsageError(`corral: invalid bind ${JSON.stringify(spec)}; allowed: ${ALLOWED}`);
   }
   return { kind: 'tcp', host: host || '0.0.0.0', port, spec };
 }
@@ -49,6 +61,9 @@ const WHY: Record<string, string> = {
   EADDRINUSE: 'address already in use (another process is listening there)',
   EACCES: 'permission denied (ports below 1024 need privileges)',
   EADDRNOTAVAIL: 'address not available on this machine',
+  EBADF: 'no such file descriptor in this process (was it passed to corral?)',
+  ENOTSOCK: 'that file descriptor is not a socket',
+  EINVAL: 'that file descriptor is not a listening stream socket',
 };
 
 function bindError(spec: string, code: string): CorralError {
@@ -107,6 +122,23 @@ function urlOf(a: Address, ip: string, port: number): string {
   return `http://${ip.includes(':') ? `[${ip}]` : ip}:${port}`;
 }
 
+/** What an adopted socket is bound to: its TCP address, its unix path, or just its fd. */
+function adoptedUrl(a: Address, fd: number, info: string | net.AddressInfo | null): string {
+  if (typeof info === 'string' && info) return `unix:${info}`;
+  if (info && typeof info === 'object' && info.port) return urlOf(a, info.address, info.port);
+  return a.kind === 'unix' ? urlOf(a, '', 0) : `fd://${fd}`;
+}
+
+/** Fail with a precise line before handing Node an fd that cannot be a listening socket. */
+function checkSocketFd(spec: string, fd: number): void {
+  try {
+    if (!fstatSync(fd).isSocket()) throw bindError(spec, 'ENOTSOCK');
+  } catch (err) {
+    if (err instanceof CorralError) throw err;
+    throw bindError(spec, (err as NodeJS.ErrnoException).code ?? 'EBADF');
+  }
+}
+
 /** Bind one address. `accept`: the master accepts (least-conn, single); else bind only. */
 export async function bindAddress(
   a: Address,
@@ -115,6 +147,7 @@ export async function bindAddress(
   inheritedFd?: number,
 ): Promise<Listener> {
   if (inheritedFd !== undefined) return adopt(a, backlog, accept, inheritedFd);
+  if (a.kind === 'fd') return adopt(a, backlog, accept, a.fd);
   if (a.kind === 'unix') await clearStaleSocket(a.path);
   const target =
     a.kind === 'unix' ? { path: a.path } : { ...(await resolveHost(a.host)), port: a.port };
@@ -155,27 +188,31 @@ export async function bindAddress(
   };
 }
 
-/** A listening socket inherited from the master before us (USR2): use it instead of binding. */
+/**
+ * A listening socket that is already open: inherited from the master before us (USR2), passed
+ * by systemd socket activation, or named as `fd://N`. Serve it instead of binding.
+ */
 async function adopt(a: Address, backlog: number, accept: boolean, fd: number): Promise<Listener> {
+  checkSocketFd(a.spec, fd);
   if (accept) {
     const server = createServer({ pauseOnConnect: true });
     await new Promise<void>((done, fail) => {
-      server.once('error', fail);
+      server.once('error', (err: NodeJS.ErrnoException) => fail(bindError(a.spec, err.code ?? '')));
       server.listen({ fd, backlog }, () => done());
     });
-    const info = server.address();
-    const url =
-      typeof info === 'object' && info ? urlOf(a, info.address, info.port) : urlOf(a, '', 0);
+    const url = adoptedUrl(a, fd, server.address());
     return { address: a, fd, url, server, close: () => server.close() };
   }
-  const handle = createHandle()(null, -1, -1, fd);
+  // With an fd, Node asserts that address and port are empty (-1 would fail that assertion).
+  const handle = createHandle()(null, 0, 0, fd);
   if (typeof handle === 'number') throw bindError(a.spec, getSystemErrorName(handle));
   const out: { address?: string; port?: number } = {};
   handle.getsockname?.(out);
+  const info = out.port ? { address: out.address ?? '', port: out.port, family: '' } : null;
   return {
     address: a,
     fd,
-    url: urlOf(a, out.address ?? '', out.port ?? 0),
+    url: adoptedUrl(a, fd, info),
     server: null,
     close: () => handle.close(),
   };

@@ -1,23 +1,25 @@
 /**
  * The arbiter. Events (signals, worker messages, exits) only record facts and call wakeup();
- * one tick() then does, in order: actions → timeouts → roll → spawn → retire → finish.
+ * one tick() then does, in order: actions → timeouts → regulate → roll → spawn → retire →
+ * finish.
  */
 import type { Resolved } from '../config/resolve.ts';
 import { EXIT } from '../errors.ts';
 import { runHook, type ServerInfo } from '../hooks.ts';
-import { onWorkerMessage, sendToWorker } from '../ipc.ts';
+import { sendToWorker } from '../ipc.ts';
 import type { Logger } from '../log/logger.ts';
 import { Aggregate } from '../metrics/aggregate.ts';
 import type { Status } from '../metrics/status.ts';
-import { VERSION } from '../version.ts';
 import { Backoff } from './backoff.ts';
 import { Dispatcher } from './dispatch.ts';
 import type { Listener } from './listeners.ts';
 import type { PidFile } from './pidfile.ts';
 import { reexec } from './reexec.ts';
 import { Regulator } from './regulator.ts';
+import { Rollout } from './rollout.ts';
 import { type Action, trapSignals } from './signals.ts';
-import { listenPlans, spawnWorker } from './spawn.ts';
+import { bootMessage, spawnWorker } from './spawn.ts';
+import { buildStatus } from './status.ts';
 import { watch } from './watchdog.ts';
 import { WorkerHandle } from './worker-handle.ts';
 
@@ -64,8 +66,7 @@ export class Master {
   #advice: string | null = null;
   #regulator: Regulator;
   #lastSample = 0;
-  /** Old workers still to be replaced by the rolling reload in progress. */
-  #rollQueue: WorkerHandle[] = [];
+  readonly #rollout = new Rollout();
   #wake: NodeJS.Immediate | null = null;
   #done: ((code: number) => void) | null = null;
 
@@ -121,7 +122,7 @@ export class Master {
     this.#checkTimeouts();
     if (this.#stopping === null || this.#stopping === 'delay') {
       this.#regulate();
-      this.#roll();
+      this.#rollout.advance(this.#workers, this.#target);
       this.#spawnMissing();
       this.#retireReplaced();
     } else if (this.#workers.size === 0) {
@@ -184,7 +185,7 @@ export class Master {
         this.#log.info(
           'WINCH: stopping all workers gracefully; the master stays (HUP brings them back)',
         );
-        this.#rollQueue = [];
+        this.#rollout.cancel();
         this.#setTarget(0);
         for (const w of this.#workers) w.drain(grace);
         break;
@@ -201,43 +202,22 @@ export class Master {
     }
   }
 
-  /** For the control socket: the same actions signals trigger. */
+  /** For the control socket and the --reload watcher: the same actions signals trigger. */
   request(action: Action): void {
     this.#actions.push(action);
     this.wakeup();
   }
 
   status(): Status {
-    const now = Date.now();
-    const live = [...this.#workers];
-    return {
-      pid: process.pid,
-      version: VERSION,
+    return buildStatus([...this.#workers], this.#aggregate, {
       ready: this.ready,
       stopping: this.#stopping !== null,
       workerClass: this.#r.config.workerClass,
       target: this.#target,
       binds: this.#o.listeners.map((l) => l.url),
       waiting: this.#dispatch.waiting,
-      workers: live.map((w) => ({
-        id: w.id,
-        pid: w.pid,
-        state: w.state,
-        retiring: w.retiring,
-        uptimeSeconds: Math.round((now - w.startedAt) / 1000),
-        requests: w.stats.requests,
-        inFlight: w.stats.inFlight,
-        connections: w.conns,
-        rssBytes: w.stats.rssBytes,
-        heapUsedBytes: w.stats.heapUsedBytes,
-        cpuSeconds: w.stats.cpuSeconds,
-        elu: w.stats.elu,
-        lagSeconds: w.stats.lagSeconds,
-      })),
-      totals: this.#aggregate.totals(live.map((w) => w.stats)),
-      restarts: Object.fromEntries(this.#aggregate.restarts),
       advice: this.#advice,
-    };
+    });
   }
 
   #setTarget(n: number): void {
@@ -251,7 +231,7 @@ export class Master {
   /** Once a second: the advisor's finding, and in adaptive mode a step up or down. */
   #regulate(): void {
     const now = Date.now();
-    if (now - this.#lastSample < 1000 || !this.#announcedReady || this.#rollQueue.length) return;
+    if (now - this.#lastSample < 1000 || !this.#announcedReady || this.#rollout.pending) return;
     this.#lastSample = now;
     const ready = this.#ready();
     const elu = ready.reduce((a, w) => a + w.stats.elu, 0) / Math.max(1, ready.length);
@@ -288,35 +268,19 @@ export class Master {
     this.#r = next.resolved;
     this.#regulator = new Regulator(next.adaptive ?? null);
     await runHook(this.#r.hooks, 'onReload', this.#log, this.info);
-    this.#rollQueue = this.#active();
+    this.#rollout.start(this.#active());
     this.#log.info(
-      `reload: rolling ${this.#rollQueue.length} worker(s), ${this.#batch()} at a time`,
+      `reload: rolling ${this.#rollout.pending} worker(s), ${Rollout.batch(next.count)} at a time`,
     );
     this.#setTarget(next.count);
     this.wakeup();
-  }
-
-  /** How many workers a rolling reload replaces at once. */
-  #batch(): number {
-    return Math.max(1, Math.ceil(this.#target / 4));
-  }
-
-  /** Start the next batch of the rolling reload once the previous one is replaced. */
-  #roll(): void {
-    this.#rollQueue = this.#rollQueue.filter((w) => w.active);
-    if (!this.#rollQueue.length) return;
-    const inProgress = [...this.#workers].some(
-      (w) => w.state === 'booting' || (w.retiring && w.state === 'ready'),
-    );
-    if (inProgress) return;
-    for (const w of this.#rollQueue.splice(0, this.#batch())) w.retire('reload');
   }
 
   #stop(mode: Exclude<Stopping, null>): void {
     const order: Stopping[] = [null, 'delay', 'graceful', 'quick'];
     if (order.indexOf(mode) <= order.indexOf(this.#stopping)) return;
     this.#stopping = mode;
-    this.#rollQueue = [];
+    this.#rollout.cancel();
     if (mode === 'delay') {
       const delay = this.#r.config.shutdownDelay;
       this.#log.info(`shutdown delay: not ready, still serving for ${delay} s before draining`);
@@ -374,46 +338,22 @@ export class Master {
     const w = new WorkerHandle(id, child);
     this.#workers.add(w);
     this.#log.info(`booting ${w.name}`);
-    const jitter = c.maxRequestsJitter ? Math.floor(Math.random() * (c.maxRequestsJitter + 1)) : 0;
-    sendToWorker(child, {
-      t: 'boot',
-      id: w.id,
-      config: c,
-      configFile: this.#r.file,
-      listen: listenPlans(c, this.#o.listeners),
-      maxRequests: c.maxRequests ? c.maxRequests + jitter : 0,
-    });
-    onWorkerMessage(child, {
-      ready: (m) => {
-        if (w.state === 'booting') w.state = 'ready';
-        w.lastBeat = Date.now();
+    sendToWorker(child, bootMessage(id, this.#r, this.#o.listeners));
+    w.follow({
+      ready: (bootMs) => {
         this.#bootFailures = 0;
         this.#log.info(
-          `${w.name} ready in ${Date.now() - w.startedAt} ms (app loaded in ${m.bootMs} ms)`,
+          `${w.name} ready in ${Date.now() - w.startedAt} ms (app loaded in ${bootMs} ms)`,
         );
         this.#dispatch.flush();
         this.#maybeAnnounceReady();
         this.wakeup();
       },
-      beat: ({ t: _, ...stats }) => {
-        w.lastBeat = Date.now();
-        w.stats = stats;
-      },
-      closed: (m) => {
-        w.conns = Math.max(0, w.conns - m.n);
-        this.#dispatch.flush();
-      },
-      retire: (m) => {
-        w.retire(m.reason);
-        this.wakeup();
-      },
-      'boot-failed': (m) => {
-        w.bootFailure = { message: m.message, code: m.code };
-      },
+      closed: () => this.#dispatch.flush(),
+      retire: () => this.wakeup(),
+      exit: (code, signal) => this.#onExit(w, code, signal),
+      error: (err) => this.#log.debug(`${w.name}: ${err.message}`),
     });
-    // An IPC send to a worker that just died reports here; its exit is handled below.
-    child.on('error', (err) => this.#log.debug(`${w.name}: ${err.message}`));
-    child.on('exit', (code, signal) => this.#onExit(w, code, signal));
   }
 
   #maybeAnnounceReady(): void {
@@ -471,7 +411,7 @@ export class Master {
       return;
     }
     this.#log.error(`a new worker failed to boot; the running workers keep serving: ${why}`);
-    this.#rollQueue = [];
+    this.#rollout.cancel();
     for (const old of this.#workers)
       if (old.retiring && old.state === 'ready') old.retiring = false;
     this.#noteCrash();

@@ -15,7 +15,11 @@ export async function runSingle(
 ): Promise<number> {
   const app = await loadApp(r.config.app ?? '', process.cwd());
   const me = { pid: process.pid, id: 0 };
-  const server = buildAppServer(r.config, app.listener, log, { hooks: r.hooks, worker: me });
+  const server = buildAppServer(r.config, app.listener, log, {
+    hooks: r.hooks,
+    worker: me,
+    upgrade: app.upgrade,
+  });
   for (const l of listeners) l.server?.on('connection', (s) => server.adopt(s));
   const info: ServerInfo = { pid: process.pid, workers: 0, binds: listeners.map((l) => l.url) };
   await runHook(r.hooks, 'postWorkerInit', log, me);

@@ -1,7 +1,8 @@
 /** Start one worker process: the same Node, the app's env and cwd, inherited sockets. */
 import { fork } from 'node:child_process';
+import type { Resolved } from '../config/resolve.ts';
 import type { Config } from '../config/settings.ts';
-import type { ListenPlan } from '../ipc.ts';
+import type { ListenPlan, ToWorker } from '../ipc.ts';
 import type { Listener } from './listeners.ts';
 
 const entry = new URL(
@@ -45,4 +46,23 @@ export function spawnWorker(config: Config, listeners: readonly Listener[]) {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc', ...inherit],
     serialization: 'json',
   });
+}
+
+/** What a new worker is told: its number, the config, how to listen, its max-requests limit. */
+export function bootMessage(
+  id: number,
+  r: Pick<Resolved, 'config' | 'file'>,
+  listeners: readonly Listener[],
+): Extract<ToWorker, { t: 'boot' }> {
+  const c = r.config;
+  // Each worker's limit is max-requests + random(0..jitter), so they don't all recycle at once.
+  const jitter = c.maxRequestsJitter ? Math.floor(Math.random() * (c.maxRequestsJitter + 1)) : 0;
+  return {
+    t: 'boot',
+    id,
+    config: c,
+    configFile: r.file,
+    listen: listenPlans(c, listeners),
+    maxRequests: c.maxRequests ? c.maxRequests + jitter : 0,
+  };
 }

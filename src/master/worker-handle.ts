@@ -3,7 +3,7 @@
  * TERM→KILL escalation. The child-side counterpart is worker/main.ts.
  */
 import type { ChildProcess } from 'node:child_process';
-import { sendToWorker, type WorkerStats } from '../ipc.ts';
+import { onWorkerMessage, sendToWorker, type WorkerStats } from '../ipc.ts';
 import type { RestartReason } from '../metrics/aggregate.ts';
 import { EMPTY_STATS } from '../metrics/stats.ts';
 
@@ -41,6 +41,44 @@ export class WorkerHandle {
     this.id = id;
     this.child = child;
     this.pid = child.pid ?? 0;
+  }
+
+  /**
+   * Keep this view current from the worker's messages; the master hears about what it acts
+   * on: ready, a closed connection (a free slot), a request to be replaced, the exit.
+   */
+  follow(events: {
+    ready(bootMs: number): void;
+    closed(): void;
+    retire(): void;
+    exit(code: number | null, signal: NodeJS.Signals | null): void;
+    error(err: Error): void;
+  }): void {
+    onWorkerMessage(this.child, {
+      ready: (m) => {
+        if (this.state === 'booting') this.state = 'ready';
+        this.lastBeat = Date.now();
+        events.ready(m.bootMs);
+      },
+      beat: ({ t: _, ...stats }) => {
+        this.lastBeat = Date.now();
+        this.stats = stats;
+      },
+      closed: (m) => {
+        this.conns = Math.max(0, this.conns - m.n);
+        events.closed();
+      },
+      retire: (m) => {
+        this.retire(m.reason);
+        events.retire();
+      },
+      'boot-failed': (m) => {
+        this.bootFailure = { message: m.message, code: m.code };
+      },
+    });
+    // An IPC send to a worker that just died reports as an error; its exit follows.
+    this.child.on('error', events.error);
+    this.child.on('exit', events.exit);
   }
 
   get name(): string {

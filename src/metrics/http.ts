@@ -3,7 +3,7 @@
  * answers, so probes never queue behind busy workers.
  */
 import { createServer, type Server } from 'node:http';
-import { CorralError } from '../errors.ts';
+import { CorralError, UsageError } from '../errors.ts';
 import { clearStaleSocket, parseBind } from '../master/listeners.ts';
 import { readBacklog } from './backlog.ts';
 import { CONTENT_TYPE, renderMetrics } from './prometheus.ts';
@@ -45,6 +45,10 @@ export async function serveMetrics(bind: string, status: () => Status): Promise<
     }
   });
   const a = parseBind(bind);
+  // Inherited sockets are for the app's binds; the metrics endpoint always binds its own.
+  if (a.kind === 'fd') {
+    throw new UsageError(`corral: --metrics-bind ${bind}: use HOST:PORT or unix:PATH, not fd://`);
+  }
   if (a.kind === 'unix') await clearStaleSocket(a.path);
   await new Promise<void>((done, fail) => {
     server.once('error', (err: NodeJS.ErrnoException) =>

@@ -109,6 +109,7 @@ async function boot(msg: Boot, state: State) {
     // Like Gunicorn's sync timeout: the app may still be running that request, so the worker goes.
     onTimedOut: config.workerClass === 'sync' ? () => retire('request-timeout') : undefined,
     onHandoffClosed: batchClosed(),
+    upgrade: app.upgrade,
   });
   state.server = server;
   try {

@@ -1,6 +1,8 @@
 /** Build the app server from config and hooks; shared by workers and single-process mode. */
-import type { RequestListener } from 'node:http';
+import type { IncomingMessage, RequestListener } from 'node:http';
 import { guardListener } from '../app/load.ts';
+import { reportingTo } from '../app/reporting.ts';
+import { guardUpgrade, type UpgradeListener } from '../app/upgrade.ts';
 import type { Config } from '../config/settings.ts';
 import { type Hooks, runHook, type WorkerInfo } from '../hooks.ts';
 import { openAccessLog } from '../log/access.ts';
@@ -15,22 +17,33 @@ export interface BuildOptions {
   readonly onHandoffClosed?: AppServerOptions['onHandoffClosed'];
   /** After a request was cut by --request-timeout (a sync worker then asks to be replaced). */
   readonly onTimedOut?: () => void;
+  /** The app's upgrade listener (its module's `upgrade` export). */
+  readonly upgrade?: UpgradeListener | null;
 }
 
 export function buildAppServer(
   config: Config,
   listener: RequestListener,
   log: Logger,
-  { hooks, worker, onRequestDone, onHandoffClosed, onTimedOut }: BuildOptions,
+  { hooks, worker, onRequestDone, onHandoffClosed, onTimedOut, upgrade }: BuildOptions,
 ): AppServer {
-  const guarded = guardListener(listener, (err, req) => {
+  const report = (err: unknown, req: IncomingMessage) => {
     log.error(`error handling ${req.method} ${req.url}: ${(err as Error)?.stack ?? err}`);
-  });
+  };
+  // A fetch bridge answers its own errors: it only needs to know where to report them, and
+  // the request path is spared the guard's promise handling.
+  const guarded = reportingTo(listener, report) ?? guardListener(listener, report);
+  const upgradeGuarded =
+    upgrade &&
+    guardUpgrade(upgrade, (err, req) => {
+      log.error(`error upgrading ${req.method} ${req.url}: ${(err as Error)?.stack ?? err}`);
+    });
   const { preRequest, postRequest } = hooks;
   // sync: one request at a time, so no keep-alive (an idle connection would hold the worker).
   const sync = config.workerClass === 'sync';
   const server = new AppServer({
     listener: guarded,
+    upgrade: upgradeGuarded,
     keepAlive: sync ? 0 : config.keepAlive,
     connectionCap: sync ? 1 : config.workerConnections,
     requestTimeout: config.requestTimeout,

@@ -57,7 +57,11 @@ async function main(): Promise<void> {
   try {
     const hooks = await hooksOf(data.configFile);
     const app = await loadApp(config.app ?? '', process.cwd());
-    server = buildAppServer(config, app.listener, log, { hooks, worker: { pid: process.pid, id } });
+    server = buildAppServer(config, app.listener, log, {
+      hooks,
+      worker: { pid: process.pid, id },
+      upgrade: app.upgrade,
+    });
     for (const plan of data.listen) await server.listen(plan, config.backlog);
   } catch (err) {
     const code = (err as { exitCode?: number }).exitCode ?? EXIT.APP_LOAD;

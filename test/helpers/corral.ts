@@ -1,5 +1,5 @@
 /** Start real corral processes for tests and talk to them over loopback. */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, type StdioOptions, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
@@ -32,34 +32,56 @@ export interface Running {
   stop(signal?: NodeJS.Signals): Promise<number | string>;
 }
 
+export interface LaunchOptions {
+  env?: Record<string, string>;
+  cwd?: string;
+  /** fds handed to corral as its fd 3, 4, … (listening sockets, as systemd would pass them). */
+  extraFds?: number[];
+  /**
+   * Shell commands run before `exec node corral …` in the same process, e.g.
+   * `export LISTEN_PID=$$` (a pid only known once the process exists).
+   */
+  shellPrefix?: string;
+}
+
+/** Spawn `corral ARGS` with piped stdout/stderr. */
+function launch(args: string[], opts: LaunchOptions): ChildProcess {
+  const argv = [process.execPath, BIN, ...args];
+  const [command, ...rest] = opts.shellPrefix
+    ? ['sh', '-c', `${opts.shellPrefix}; exec "$0" "$@"`, ...argv]
+    : argv;
+  const stdio: StdioOptions = ['ignore', 'pipe', 'pipe', ...(opts.extraFds ?? [])];
+  return spawn(command as string, rest, {
+    cwd: opts.cwd ?? ROOT,
+    env: { ...cleanEnv(), ...opts.env },
+    stdio,
+  });
+}
+
 /** Run corral to completion (for commands that exit): code, stdout, stderr. */
 export async function runCorral(
   args: string[],
-  opts: { env?: Record<string, string>; cwd?: string } = {},
+  opts: LaunchOptions = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const proc = spawn(process.execPath, [BIN, ...args], {
-    cwd: opts.cwd ?? ROOT,
-    env: { ...cleanEnv(), ...opts.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const proc = launch(args, opts);
   let stdout = '';
   let stderr = '';
-  proc.stdout.on('data', (d) => (stdout += d));
-  proc.stderr.on('data', (d) => (stderr += d));
+  proc.stdout?.on('data', (d) => (stdout += d));
+  proc.stderr?.on('data', (d) => (stderr += d));
   const killer = setTimeout(() => proc.kill('SIGKILL'), 20_000);
   const [code] = await once(proc, 'exit');
   clearTimeout(killer);
   return { code, stdout, stderr };
 }
 
-/** The environment without CORRAL_* / WEB_CONCURRENCY / PORT / HOST from the caller. */
+/** The environment without CORRAL_* / WEB_CONCURRENCY / PORT / HOST / LISTEN_* from the caller. */
 export function cleanEnv(): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (
       v === undefined ||
       k.startsWith('CORRAL_') ||
-      ['WEB_CONCURRENCY', 'PORT', 'HOST'].includes(k)
+      ['WEB_CONCURRENCY', 'PORT', 'HOST', 'LISTEN_FDS', 'LISTEN_PID', 'LISTEN_FDNAMES'].includes(k)
     )
       continue;
     env[k] = v;
@@ -67,16 +89,14 @@ export function cleanEnv(): Record<string, string> {
   return env;
 }
 
+export interface StartOptions extends LaunchOptions {
+  ready?: RegExp;
+  readyFile?: string;
+}
+
 /** Start `corral ARGS` and wait until it says it is ready. */
-export async function startCorral(
-  args: string[],
-  opts: { env?: Record<string, string>; cwd?: string; ready?: RegExp; readyFile?: string } = {},
-): Promise<Running> {
-  const proc = spawn(process.execPath, [BIN, ...args], {
-    cwd: opts.cwd ?? ROOT,
-    env: { ...cleanEnv(), ...opts.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+export async function startCorral(args: string[], opts: StartOptions = {}): Promise<Running> {
+  const proc = launch(args, opts);
   let out = '';
   const waiters = new Set<() => void>();
   const onData = (d: Buffer) => {

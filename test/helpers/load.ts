@@ -26,9 +26,14 @@ export interface LoadOptions {
   stopOnClose?: boolean;
   /** Upper bound on run time, so a test never spins forever. */
   maxMs?: number;
+  /** Sees every answer's status and body, as it arrives. */
+  onReply?: (status: number, body: string) => void;
 }
 
-function one(url: URL, agent: Agent): Promise<{ status: number; pid: string; close: boolean }> {
+function one(
+  url: URL,
+  agent: Agent,
+): Promise<{ status: number; pid: string; close: boolean; body: string }> {
   return new Promise((done, fail) => {
     const req = request(
       { host: url.hostname, port: url.port, path: url.pathname + url.search, agent },
@@ -41,6 +46,7 @@ function one(url: URL, agent: Agent): Promise<{ status: number; pid: string; clo
             status: res.statusCode ?? 0,
             pid: String(res.headers['x-pid'] ?? body.match(/\b(\d+)\b/)?.[1] ?? ''),
             close: res.headers.connection === 'close',
+            body,
           }),
         );
         res.on('error', fail);
@@ -73,6 +79,7 @@ export async function load(o: LoadOptions): Promise<LoadResult> {
         try {
           const res = await one(url, agent);
           r.answered++;
+          o.onReply?.(res.status, res.body);
           r.statuses.set(res.status, (r.statuses.get(res.status) ?? 0) + 1);
           if (res.pid) r.pids.add(res.pid);
           if (res.close && o.stopOnClose) break;

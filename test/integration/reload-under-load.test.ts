@@ -52,12 +52,18 @@ test('5 HUPs 0.8 s apart, TTIN then TTOU, during 30,000 requests: every request 
     assert.equal(failures(r), '{"errors":{},"non2xx":{}}');
     assert.equal(r.answered, r.issued);
     assert.ok(r.issued >= 30_000);
-    assert.ok(workerPids(server.output()).length >= 12, 'workers were replaced on every HUP');
+    // A HUP that lands mid-roll restarts the roll from the workers of that moment, so how many
+    // processes come and go depends on the machine's speed; what must hold is below.
     assert.equal((server.output().match(/reload: rolling/g) ?? []).length, 5);
-    // Back to two serving workers at the end (once the load's connections are reported closed).
+    const first = workerPids(server.output()).slice(0, 2).map(String);
+    assert.ok(workerPids(server.output()).length >= 2 + 5, 'workers were replaced');
+    // Back to two serving workers at the end (once the load's connections are reported closed),
+    // none of them one of the first two.
     await sleep(300);
     const after = await load({ url: `${server.url}/`, connections: 8, total: 400 });
     assert.equal(after.pids.size, 2);
+    for (const pid of first)
+      assert.equal(after.pids.has(pid), false, `first worker ${pid} was replaced`);
   } finally {
     assert.equal(await server.stop(), 0);
   }

@@ -24,8 +24,8 @@ const res = {
 const entry = {
   req,
   res,
-  start: 0n,
-  end: 2_500_000n,
+  start: 1000,
+  end: 1002.5,
   time: new Date(Date.UTC(2026, 10, 24, 9, 5, 3)),
 };
 

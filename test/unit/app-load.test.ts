@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
-import { createServer, type RequestListener } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener } from 'node:http';
+import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { loadApp, toListener } from '../../src/app/load.ts';
 import { parseAppSpec } from '../../src/app/spec.ts';
+import { guardUpgrade } from '../../src/app/upgrade.ts';
 
 const apps = fileURLToPath(new URL('../fixtures/apps/', import.meta.url));
 
@@ -118,4 +120,37 @@ test('loadApp errors say what was found', async () => {
   await assert.rejects(loadApp(`${apps}boot-fail.mjs`), {
     message: /failed to load: database is not reachable/,
   });
+});
+
+test('loadApp: the module’s upgrade export comes with the app; a non-function is refused', async () => {
+  const ws = await loadApp(fileURLToPath(new URL('../../examples/websocket.mjs', import.meta.url)));
+  assert.equal(typeof ws.upgrade, 'function');
+  assert.match(ws.description, /with an upgrade listener \(export upgrade\)$/);
+  assert.equal((await loadApp(`${apps}listener.mjs`)).upgrade, null);
+  await assert.rejects(loadApp(`${apps}bad-upgrade.mjs`), {
+    message:
+      /export upgrade of .*bad-upgrade\.mjs must be a function \(req, socket, head, \{ signal \}\); it is an object with keys handleUpgrade/,
+  });
+});
+
+test('guardUpgrade: a throwing or rejecting upgrade listener costs only its own connection', async () => {
+  const errors: string[] = [];
+  const onError = (err: unknown) => errors.push((err as Error).message);
+  const context = { signal: new AbortController().signal };
+  const req = {} as IncomingMessage;
+  const sync = new PassThrough();
+  guardUpgrade(() => {
+    throw new Error('sync boom');
+  }, onError)(req, sync, Buffer.alloc(0), context);
+  assert.equal(sync.destroyed, true);
+  const async = new PassThrough();
+  guardUpgrade(async () => {
+    throw new Error('async boom');
+  }, onError)(req, async, Buffer.alloc(0), context);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(async.destroyed, true);
+  const fine = new PassThrough();
+  guardUpgrade(() => {}, onError)(req, fine, Buffer.alloc(0), context);
+  assert.equal(fine.destroyed, false);
+  assert.deepEqual(errors, ['sync boom', 'async boom']);
 });

@@ -1,0 +1,314 @@
+// corral against the servers users run instead, side by side in one run with interleaved
+// rounds: hello world (listener and fetch handler) under corral's classes and dispatch modes,
+// one plain Node process, node:cluster (round-robin and shared), a reusePort socket per
+// process and PM2 cluster mode; realistic routes (10 KB of JSON, a 5 ms await); RSS of every
+// process; worker boot and CLI start times. Prints Markdown, writes JSON + Markdown to
+// docs/measurements/, and with --docs updates docs/benchmarks.md and its SVG charts.
+//
+//   npm run bench [-- --quick]                    # everything, about 10 min (--quick: ~3)
+//   node bench/perf.ts --workers 1,2,4,8,12 --threads 4 --connections 256 --sections hello
+//
+// Flags: --workers N[,N…] (2), --threads wrk threads (2; 4 above 4 CPUs), --connections (64;
+// 256 above 4 CPUs), --duration s (5), --rounds (3), --targets id,… / --skip id,… (ids in
+// bench/lib/servers.ts), --sections hello,routes,startup, --routes-workers (2),
+// --driver wrk|autocannon, --corral dist|src (dist: the published build, built if stale),
+// --port (18440), --docs [--docs-key K: the section <!-- perf:K:begin --> … to replace;
+// default NCPUcpu], --no-save, --name (perf: the saved files' name), --compare CLI[:name] (another corral build's cli.js,
+// e.g. the commit before a change, measured in the same run). Needs wrk (apt-get install wrk) or falls back to
+// autocannon; PM2 and autocannon are devDependencies. Loopback only; every server it starts
+// is stopped before the next one starts.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { pickDriver } from './lib/load.ts';
+import { describeMachine } from './lib/machine.ts';
+import { measure, timeCommand, timeStart } from './lib/measure.ts';
+import { type Cell, type Results, render, type Startup } from './lib/report.ts';
+import { corralBuild, here, type Running, TARGETS, type Target } from './lib/servers.ts';
+import { int } from './lib/stats.ts';
+
+const big = availableParallelism() > 4;
+const { values: opt } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    workers: { type: 'string', default: '2' },
+    threads: { type: 'string', default: big ? '4' : '2' },
+    connections: { type: 'string', default: big ? '256' : '64' },
+    duration: { type: 'string' },
+    rounds: { type: 'string' },
+    targets: { type: 'string' },
+    skip: { type: 'string' },
+    sections: { type: 'string', default: 'hello,routes,startup' },
+    'routes-workers': { type: 'string', default: '2' },
+    driver: { type: 'string' },
+    corral: { type: 'string', default: 'dist' },
+    port: { type: 'string', default: '18440' },
+    docs: { type: 'boolean', default: false },
+    'no-save': { type: 'boolean', default: false },
+    compare: { type: 'string' },
+    name: { type: 'string', default: 'perf' },
+    'docs-key': { type: 'string' },
+  },
+});
+const seconds = Number(opt.duration ?? (opt.quick ? 2 : 5));
+const rounds = Number(opt.rounds ?? (opt.quick ? 1 : 3));
+const shape = { seconds, connections: Number(opt.connections), threads: Number(opt.threads) };
+const counts = (opt.workers ?? '2').split(',').map(Number);
+const sections = new Set((opt.sections ?? '').split(','));
+const port = Number(opt.port);
+const pick = (ids?: string) => (ids ? new Set(ids.split(',')) : null);
+const only = pick(opt.targets);
+const skip = pick(opt.skip) ?? new Set<string>();
+// --compare CLI[:name]: another corral build (say the commit before a change) in the same run.
+const [compareCli, compareName = 'before'] = (opt.compare ?? '').split(':');
+const targets = [...TARGETS, ...(compareCli ? corralBuild(compareCli, compareName) : [])].filter(
+  (t) => (!only || only.has(t.id)) && !skip.has(t.id),
+);
+/** What the realistic routes are served by: the baselines users compare with, and corral. */
+const ROUTE_TARGETS = new Set([
+  'node',
+  'cluster-rr',
+  'pm2',
+  'corral',
+  'corral-fetch',
+  compareName,
+  `${compareName}-fetch`,
+]);
+const ROUTE_PATHS = ['/json', '/wait'];
+const driver = pickDriver(opt.driver, here('../node_modules/autocannon/autocannon.js'));
+const app = (t: Target, name: string) => here(`apps/${t.fetch ? `${name}-fetch` : name}.mjs`);
+
+/** corral's published build, rebuilt when a source file is newer; the sources otherwise. */
+function corralCommand(): { args: string[]; build: string } {
+  const src = here('../bin/corral.js');
+  if (opt.corral === 'src')
+    return { args: [src], build: 'the repository (src/*.ts, type-stripped)' };
+  const cli = here('../dist/cli.js');
+  const newest = (dir: string): number =>
+    Math.max(
+      ...readdirSync(dir, { withFileTypes: true }).map((e) =>
+        e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs,
+      ),
+    );
+  if (!existsSync(cli) || statSync(cli).mtimeMs < newest(here('../src'))) {
+    try {
+      process.stderr.write('building dist/ (the published build) …\n');
+      execFileSync(
+        process.execPath,
+        [here('../node_modules/typescript/bin/tsc'), '-p', here('../tsconfig.build.json')],
+        { stdio: 'inherit' },
+      );
+    } catch {
+      process.stderr.write('could not build dist/: measuring the sources instead\n');
+      return { args: [src], build: 'the repository (src/*.ts; dist/ could not be built)' };
+    }
+  }
+  return { args: [cli], build: 'the published build (dist/)' };
+}
+const corral = corralCommand();
+
+/** Rotate the order each round, so no server always runs first or last. */
+const rotate = <T>(xs: readonly T[], by: number): T[] =>
+  xs.map((_, i) => xs[(i + by) % xs.length] as T);
+
+function cellFor(map: Map<string, Cell>, t: Target, w: number): Cell {
+  const key = `${t.id}@${w}`;
+  let c = map.get(key);
+  if (!c) {
+    c = { id: t.id, label: t.label(w), corral: t.kind === 'corral', workers: w, samples: [] };
+    map.set(key, c);
+  }
+  return c;
+}
+
+const runsPerRound =
+  (sections.has('hello')
+    ? counts.length * targets.filter((t) => !t.single).length +
+      (targets.some((t) => t.single) ? 1 : 0)
+    : 0) + (sections.has('routes') ? 2 * targets.filter((t) => ROUTE_TARGETS.has(t.id)).length : 0);
+process.stderr.write(
+  `${targets.length} servers, ${counts.join('/')} workers, ${rounds} round(s) of ${runsPerRound} runs × ~${seconds + 3} s ≈ ${Math.ceil((rounds * runsPerRound * (seconds + 3)) / 60)} min, plus start-up timings; load from ${driver.name}\n`,
+);
+
+const machine = describeMachine(driver.name);
+// Ctrl+C or SIGTERM: stop the server under test (and a PM2 daemon) before leaving.
+const live = new Set<Running>();
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, async () => {
+    await Promise.all([...live].map((r) => r.stop()));
+    process.exit(130);
+  });
+}
+/** Servers that could not run (PM2 not installed, say): said once, then left out. */
+const failed = new Set<string>();
+async function attempt<T>(t: Target, fn: () => Promise<T>): Promise<T | null> {
+  if (failed.has(t.id)) return null;
+  try {
+    return await fn();
+  } catch (err) {
+    failed.add(t.id);
+    process.stderr.write(
+      `${t.id}: left out of this run: ${(err as Error).message.split('\n')[0]}\n`,
+    );
+    return null;
+  }
+}
+const hello = new Map<string, Cell>();
+const routes = new Map(ROUTE_PATHS.map((p) => [p, new Map<string, Cell>()]));
+const routesW = Number(opt['routes-workers']);
+for (let round = 0; round < rounds; round++) {
+  if (sections.has('hello')) {
+    for (const w of counts) {
+      for (const t of rotate(targets, round)) {
+        if (t.single && w !== counts[0]) continue;
+        const s = await attempt(t, () =>
+          measure(
+            t,
+            { port, workers: w, app: app(t, 'hello'), corral: corral.args, live },
+            driver,
+            {
+              ...shape,
+              path: '/',
+            },
+          ),
+        );
+        if (!s) continue;
+        cellFor(hello, t, w).samples.push(s);
+        process.stderr.write(
+          `round ${round + 1}, ${t.label(w)}: ${int(s.rps)} req/s, p99 ${s.p99Ms} ms, ${s.cpuUsPerRequest.toFixed(1)} µs CPU/req${s.errors ? `, ${s.errors}` : ''}\n`,
+        );
+      }
+    }
+  }
+  if (sections.has('routes')) {
+    for (const t of rotate(
+      targets.filter((x) => ROUTE_TARGETS.has(x.id)),
+      round,
+    )) {
+      for (const path of ROUTE_PATHS) {
+        const s = await attempt(t, () =>
+          measure(
+            t,
+            { port, workers: routesW, app: app(t, 'routes'), corral: corral.args, live },
+            driver,
+            {
+              ...shape,
+              path,
+            },
+          ),
+        );
+        if (!s) continue;
+        cellFor(routes.get(path) as Map<string, Cell>, t, routesW).samples.push(s);
+        process.stderr.write(
+          `round ${round + 1}, ${t.label(routesW)} ${path}: ${int(s.rps)} req/s, p99 ${s.p99Ms} ms\n`,
+        );
+      }
+    }
+  }
+}
+
+async function startup(): Promise<Startup> {
+  const n = opt.quick ? 3 : 10;
+  const out: Startup = {
+    bareNode: [],
+    helpDist: [],
+    helpSrc: [],
+    nodeFirstAnswer: [],
+    corralFirstAnswer: [],
+    workerReady: [],
+  };
+  const base = {
+    port,
+    workers: 1,
+    app: here('apps/hello.mjs'),
+    corral: corral.args,
+    live,
+    settle: false,
+  };
+  const node = TARGETS.find((t) => t.id === 'node') as Target;
+  const c = TARGETS.find((t) => t.id === 'corral') as Target;
+  // One unmeasured run of each fills Node's compile cache, as any second start would find it.
+  await timeCommand([here('../bin/corral.js'), '--help']);
+  if (corral.args[0] !== here('../bin/corral.js')) await timeCommand([...corral.args, '--help']);
+  await timeStart(c, base);
+  for (let i = 0; i < n; i++) {
+    out.bareNode.push(await timeCommand(['-e', '0']));
+    if (corral.args[0] !== here('../bin/corral.js'))
+      out.helpDist.push(await timeCommand([...corral.args, '--help']));
+    out.helpSrc.push(await timeCommand([here('../bin/corral.js'), '--help']));
+    out.nodeFirstAnswer.push((await timeStart(node, base)).toFirstAnswer);
+    const s = await timeStart(c, base);
+    out.corralFirstAnswer.push(s.toFirstAnswer);
+    out.workerReady.push(...s.workerReady);
+  }
+  return out;
+}
+
+const started = sections.has('startup') ? await startup() : null;
+machine.loadAfter = loadavg().map((x) => Math.round(x * 100) / 100);
+
+const byWorkers = new Map<number, Cell[]>();
+for (const w of counts) {
+  const cells = targets
+    .map((t) => hello.get(`${t.id}@${w}`) ?? hello.get(`${t.id}@${counts[0]}`))
+    .filter((c): c is Cell => !!c);
+  if (cells.length) byWorkers.set(w, cells);
+}
+const byPath = new Map<string, Cell[]>();
+for (const path of ROUTE_PATHS) {
+  const cells = targets
+    .map((t) => routes.get(path)?.get(`${t.id}@${routesW}`))
+    .filter((c): c is Cell => !!c);
+  if (cells.length) byPath.set(path, cells);
+}
+const date = new Date().toISOString().slice(0, 10);
+const results: Results = {
+  machine,
+  command: `node bench/perf.ts ${process.argv.slice(2).join(' ')}`.trim(),
+  date,
+  corralBuild: corral.build,
+  shape: { ...shape, rounds },
+  hello: byWorkers,
+  routes: byPath,
+  routesWorkers: routesW,
+  startup: started,
+};
+const tag = `${date}-${opt.name}-${machine.cpus}cpu`;
+const { markdown, svgs } = render(results, `docs/perf-${opt['docs-key'] ?? `${machine.cpus}cpu`}`);
+process.stdout.write(`\n${markdown}`);
+
+if (!opt['no-save']) {
+  const dir = here('../docs/measurements');
+  mkdirSync(dir, { recursive: true });
+  const json = JSON.stringify(
+    { ...results, hello: Object.fromEntries(byWorkers), routes: Object.fromEntries(byPath) },
+    null,
+    1,
+  );
+  writeFileSync(join(dir, `${tag}.json`), `${json}\n`);
+  writeFileSync(join(dir, `${tag}.md`), markdown);
+  process.stderr.write(`wrote docs/measurements/${tag}.{json,md}\n`);
+}
+if (opt.docs) {
+  for (const [name, svg] of svgs) writeFileSync(here(`../${name}`), svg);
+  // The section between the markers for this machine size is replaced; the rest is kept.
+  const file = here('../docs/benchmarks.md');
+  const key = opt['docs-key'] ?? `${machine.cpus}cpu`;
+  const begin = `<!-- perf:${key}:begin -->`;
+  const end = `<!-- perf:${key}:end -->`;
+  const doc = readFileSync(file, 'utf8');
+  const a = doc.indexOf(begin);
+  const b = doc.indexOf(end);
+  const body = `${begin}\n\n${markdown}\n${end}`;
+  writeFileSync(
+    file,
+    a >= 0 && b > a
+      ? doc.slice(0, a) + body + doc.slice(b + end.length)
+      : `${doc.trimEnd()}\n\n${body}\n`,
+  );
+  process.stderr.write(
+    `updated docs/benchmarks.md (${begin}) and ${[...svgs.keys()].join(', ')}\n`,
+  );
+}

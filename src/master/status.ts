@@ -1,0 +1,45 @@
+/** The master's status snapshot (control socket, `corral top`, /metrics), from its parts. */
+import type { Aggregate } from '../metrics/aggregate.ts';
+import type { Status } from '../metrics/status.ts';
+import { VERSION } from '../version.ts';
+import type { WorkerHandle } from './worker-handle.ts';
+
+export interface StatusParts {
+  readonly ready: boolean;
+  readonly stopping: boolean;
+  readonly workerClass: string;
+  readonly target: number;
+  readonly binds: readonly string[];
+  readonly waiting: number;
+  readonly advice: string | null;
+}
+
+export function buildStatus(
+  workers: readonly WorkerHandle[],
+  aggregate: Aggregate,
+  parts: StatusParts,
+  now = Date.now(),
+): Status {
+  return {
+    pid: process.pid,
+    version: VERSION,
+    ...parts,
+    workers: workers.map((w) => ({
+      id: w.id,
+      pid: w.pid,
+      state: w.state,
+      retiring: w.retiring,
+      uptimeSeconds: Math.round((now - w.startedAt) / 1000),
+      requests: w.stats.requests,
+      inFlight: w.stats.inFlight,
+      connections: w.conns,
+      rssBytes: w.stats.rssBytes,
+      heapUsedBytes: w.stats.heapUsedBytes,
+      cpuSeconds: w.stats.cpuSeconds,
+      elu: w.stats.elu,
+      lagSeconds: w.stats.lagSeconds,
+    })),
+    totals: aggregate.totals(workers.map((w) => w.stats)),
+    restarts: Object.fromEntries(aggregate.restarts),
+  };
+}
