@@ -32,12 +32,16 @@ export function warnings(candidates: readonly Measured[], machineCpus: number): 
   if (full.length) {
     const gen = Math.max(...full.map((m) => m.loadgenCpu));
     const others = Math.max(0, ...full.map((m) => m.otherCpu ?? 0));
-    const room = Math.max(0, machineCpus - gen - others);
-    // More event loops than the CPUs left to the server cannot run at once here.
-    const beyond = ok.filter((m) => loops(m) > Math.max(1, Math.round(room)));
+    // What was left for the server while each candidate ran (its own generator and neighbours).
+    const room = (m: Measured) => Math.max(0, machineCpus - m.loadgenCpu - (m.otherCpu ?? 0));
+    const rooms = full.map(room);
+    const [lo, hi] = [Math.min(...rooms), Math.max(...rooms)];
+    const left = hi - lo < 0.1 ? `about ${hi.toFixed(1)}` : `${lo.toFixed(1)}–${hi.toFixed(1)}`;
+    // More event loops than the CPUs left to the server cannot all run at once.
+    const beyond = full.filter((m) => loops(m) > Math.max(1, Math.round(room(m))));
     const othersText = others >= 0.05 ? ` and other processes up to ${cores(others)}` : '';
     out.push(
-      `The machine was saturated (${MACHINE_SATURATED * 100}% or more of its ${machineCpus} CPUs busy) at ${names(full)}: the load generator took up to ${cores(gen)} CPUs${othersText}, leaving the server about ${room.toFixed(1)}.${beyond.length ? ` ${names(beyond)} (more event loops than that) could not show what they would do with CPUs of their own.` : ''} These results are limited by the machine running both, not only by the app.`,
+      `The machine was saturated (${MACHINE_SATURATED * 100}% or more of its ${machineCpus} CPUs busy) at ${names(full)}: the load generator took up to ${cores(gen)} CPUs${othersText}, leaving the server ${left}.${beyond.length ? ` ${names(beyond)} had more event loops than that and could not show what they would do with CPUs of their own.` : ''} These results are limited by the machine, not only by the app.`,
     );
   }
   const busy = Math.max(0, ...ok.map((m) => m.otherCpu ?? 0));

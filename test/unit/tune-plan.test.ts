@@ -182,7 +182,7 @@ test('one noisy run cannot drop a class: pruning compares the luckiest run with 
   const results = [leader, noisy];
   for (let i = 0; i < 10; i++) {
     const n = nextStep(sp, results, []);
-    if (!n || n.kind !== 'measure') break;
+    if (n?.kind !== 'measure') break;
     steps.push(label(n.step.shape));
     results.push(fake(n.step.shape, n.step.shape.workerClass === 'sync' ? 700 : 1000, 20));
   }
