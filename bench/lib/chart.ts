@@ -40,7 +40,8 @@ export function barChart(title: string, subtitle: string, bars: readonly Bar[]):
   const max = niceMax(Math.max(...bars.map((b) => b.max)));
   const x = (v: number) => labelW + (v / max) * plotW;
   const out: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" ${FONT} font-size="13">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" role="img" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" ${FONT} font-size="13">`,
+    `<title>${esc(title)}</title>`,
     `<rect width="${w}" height="${h}" fill="#fff"/>`,
     `<text x="12" y="22" font-size="15" font-weight="600" fill="${COLORS.text}">${esc(title)}</text>`,
     `<text x="12" y="42" fill="#57606a">${esc(subtitle)}</text>`,
@@ -99,7 +100,8 @@ export function lineChart(title: string, subtitle: string, series: readonly Seri
   const px = (v: number) => left + (v / maxX) * (w - left - right);
   const py = (v: number) => h - bottom - (v / maxY) * (h - top - bottom);
   const out: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" ${FONT} font-size="13">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" role="img" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" ${FONT} font-size="13">`,
+    `<title>${esc(title)}</title>`,
     `<rect width="${w}" height="${h}" fill="#fff"/>`,
     `<text x="12" y="22" font-size="15" font-weight="600" fill="${COLORS.text}">${esc(title)}</text>`,
     `<text x="12" y="42" fill="#57606a">${esc(subtitle)}</text>`,

@@ -15,10 +15,6 @@ import {
   workerPids,
 } from '../helpers/corral.ts';
 
-/** corral serving the listener fixture on a free loopback port. */
-const serve = (args: string[], opts?: Parameters<typeof startCorral>[1]) =>
-  serveListener([...args], opts);
-
 describe('lifecycle', () => {
   test('SIGTERM: the in-flight request completes, then master and workers are gone', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'corral-'));

@@ -14,7 +14,9 @@ test('max-requests 50 + jitter 10: 3,000 requests over 16 connections, 0 errors,
     '10',
   ]);
   try {
-    const r = await load({ url: `${server.url}/`, connections: 16, total: 3000 });
+    // Requests that take 20 ms, like a real app's: how many workers serve 3,000 requests then
+    // depends on max-requests, not on how fast this machine's CPUs happen to be right now.
+    const r = await load({ url: `${server.url}/slow?ms=20`, connections: 16, total: 3000 });
     assert.equal(failures(r), '{"errors":{},"non2xx":{}}');
     assert.equal(r.answered, r.issued);
     assert.ok(r.pids.size >= 20, `${r.pids.size} distinct workers served`);

@@ -7,9 +7,6 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { get, LISTENER, serveListener, sleep, startCorral, workerPids } from '../helpers/corral.ts';
 
-const serve = (args: string[], opts?: Parameters<typeof startCorral>[1]) =>
-  serveListener([...args], opts);
-
 test('a route stuck in an infinite loop with -t 2: the other worker keeps answering, the stuck one is replaced', async () => {
   const server = await serveListener(['-w', '2', '-t', '2']);
   try {
