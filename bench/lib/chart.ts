@@ -30,6 +30,16 @@ function niceMax(v: number): number {
 const short = (n: number) =>
   n >= 1e6 ? `${+(n / 1e6).toFixed(1)}M` : n >= 1e3 ? `${+(n / 1e3).toFixed(1)}k` : String(n);
 
+/** The opening of every chart: the svg element with its title, the background, the headings. */
+function frame(w: number, h: number, title: string, subtitle: string): string[] {
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" role="img" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" ${FONT} font-size="13">`,
+    `<title>${esc(title)}</title>`,
+    `<rect width="${w}" height="${h}" fill="#fff"/>`,
+    `<text x="12" y="22" font-size="15" font-weight="600" fill="${COLORS.text}">${esc(title)}</text>`,
+    `<text x="12" y="42" fill="#57606a">${esc(subtitle)}</text>`,
+  ];
+}
 export function barChart(title: string, subtitle: string, bars: readonly Bar[]): string {
   const labelW = 330;
   const plotW = 420;
@@ -39,13 +49,7 @@ export function barChart(title: string, subtitle: string, bars: readonly Bar[]):
   const w = labelW + plotW + 90;
   const max = niceMax(Math.max(...bars.map((b) => b.max)));
   const x = (v: number) => labelW + (v / max) * plotW;
-  const out: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" role="img" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" ${FONT} font-size="13">`,
-    `<title>${esc(title)}</title>`,
-    `<rect width="${w}" height="${h}" fill="#fff"/>`,
-    `<text x="12" y="22" font-size="15" font-weight="600" fill="${COLORS.text}">${esc(title)}</text>`,
-    `<text x="12" y="42" fill="#57606a">${esc(subtitle)}</text>`,
-  ];
+  const out: string[] = frame(w, h, title, subtitle);
   for (let i = 0; i <= 5; i++) {
     const v = (max / 5) * i;
     const gx = x(v);
@@ -99,13 +103,7 @@ export function lineChart(title: string, subtitle: string, series: readonly Seri
   const maxY = niceMax(Math.max(...series.flatMap((s) => s.points.map((p) => p.y)), 1));
   const px = (v: number) => left + (v / maxX) * (w - left - right);
   const py = (v: number) => h - bottom - (v / maxY) * (h - top - bottom);
-  const out: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" role="img" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" ${FONT} font-size="13">`,
-    `<title>${esc(title)}</title>`,
-    `<rect width="${w}" height="${h}" fill="#fff"/>`,
-    `<text x="12" y="22" font-size="15" font-weight="600" fill="${COLORS.text}">${esc(title)}</text>`,
-    `<text x="12" y="42" fill="#57606a">${esc(subtitle)}</text>`,
-  ];
+  const out: string[] = frame(w, h, title, subtitle);
   for (let i = 0; i <= 5; i++) {
     const v = (maxY / 5) * i;
     out.push(

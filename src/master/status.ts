@@ -4,15 +4,11 @@ import type { Status } from '../metrics/status.ts';
 import { VERSION } from '../version.ts';
 import type { WorkerHandle } from './worker-handle.ts';
 
-export interface StatusParts {
-  readonly ready: boolean;
-  readonly stopping: boolean;
-  readonly workerClass: string;
-  readonly target: number;
-  readonly binds: readonly string[];
-  readonly waiting: number;
-  readonly advice: string | null;
-}
+/** What only the master knows; the rest comes from the workers and the totals. */
+export type StatusParts = Pick<
+  Status,
+  'ready' | 'stopping' | 'workerClass' | 'target' | 'binds' | 'waiting' | 'advice'
+>;
 
 export function buildStatus(
   workers: readonly WorkerHandle[],
