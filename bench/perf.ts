@@ -288,7 +288,8 @@ if (!opt['no-save']) {
     1,
   );
   writeFileSync(join(dir, `${tag}.json`), `${json}\n`);
-  writeFileSync(join(dir, `${tag}.md`), markdown);
+  // The charts sit in docs/, one level up from the measurements.
+  writeFileSync(join(dir, `${tag}.md`), markdown.replaceAll('](perf-', '](../perf-'));
   process.stderr.write(`wrote docs/measurements/${tag}.{json,md}\n`);
 }
 if (opt.docs) {
