@@ -11,7 +11,8 @@
 // Flags: --workers N[,N…] (2), --threads wrk threads (2; 4 above 4 CPUs), --connections (64;
 // 256 above 4 CPUs), --duration s (5), --rounds (3), --targets id,… / --skip id,… (ids in
 // bench/lib/servers.ts), --sections hello,routes,startup, --routes-workers (2),
-// --driver wrk|autocannon, --corral dist|src (dist: the published build, built if stale),
+// --driver wrk|autocannon, --corral dist|src|PATH (dist: the published build, built if
+// stale and TypeScript is there; PATH: any corral cli.js),
 // --port (18440), --docs [--docs-key K: the section <!-- perf:K:begin --> … to replace;
 // default NCPUcpu], --no-save, --name (perf: the saved files' name), --compare CLI[:name] (another corral build's cli.js,
 // e.g. the commit before a change, measured in the same run). Needs wrk (apt-get install wrk) or falls back to
@@ -85,21 +86,29 @@ function corralCommand(): { args: string[]; build: string } {
   const src = here('../bin/corral.js');
   if (opt.corral === 'src')
     return { args: [src], build: 'the repository (src/*.ts, type-stripped)' };
+  if (opt.corral !== 'dist') return { args: [opt.corral as string], build: opt.corral as string };
   const cli = here('../dist/cli.js');
+  const tsc = here('../node_modules/typescript/bin/tsc');
   const newest = (dir: string): number =>
     Math.max(
       ...readdirSync(dir, { withFileTypes: true }).map((e) =>
         e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs,
       ),
     );
+  // Without TypeScript (a machine with only node and a copy of the tree), a dist/ built
+  // elsewhere is used as it is: file times there say nothing about staleness.
+  if (!existsSync(tsc)) {
+    if (existsSync(cli))
+      return { args: [cli], build: 'the published build (dist/, built beforehand)' };
+    process.stderr.write('no dist/ and no TypeScript to build it: measuring the sources\n');
+    return { args: [src], build: 'the repository (src/*.ts; dist/ could not be built)' };
+  }
   if (!existsSync(cli) || statSync(cli).mtimeMs < newest(here('../src'))) {
     try {
       process.stderr.write('building dist/ (the published build) …\n');
-      execFileSync(
-        process.execPath,
-        [here('../node_modules/typescript/bin/tsc'), '-p', here('../tsconfig.build.json')],
-        { stdio: 'inherit' },
-      );
+      execFileSync(process.execPath, [tsc, '-p', here('../tsconfig.build.json')], {
+        stdio: 'inherit',
+      });
     } catch {
       process.stderr.write('could not build dist/: measuring the sources instead\n');
       return { args: [src], build: 'the repository (src/*.ts; dist/ could not be built)' };
@@ -107,6 +116,7 @@ function corralCommand(): { args: string[]; build: string } {
   }
   return { args: [cli], build: 'the published build (dist/)' };
 }
+
 const corral = corralCommand();
 
 /** Rotate the order each round, so no server always runs first or last. */
@@ -288,7 +298,8 @@ if (!opt['no-save']) {
     1,
   );
   writeFileSync(join(dir, `${tag}.json`), `${json}\n`);
-  writeFileSync(join(dir, `${tag}.md`), markdown);
+  // The charts sit in docs/, one level up from the measurements.
+  writeFileSync(join(dir, `${tag}.md`), markdown.replaceAll('](perf-', '](../perf-'));
   process.stderr.write(`wrote docs/measurements/${tag}.{json,md}\n`);
 }
 if (opt.docs) {

@@ -48,7 +48,7 @@ export function barChart(title: string, subtitle: string, bars: readonly Bar[]):
   const h = top + bars.length * rowH + 40;
   const w = labelW + plotW + 90;
   const max = niceMax(Math.max(...bars.map((b) => b.max)));
-  const x = (v: number) => labelW + (v / max) * plotW;
+  const x = (v: number) => Math.round((labelW + (v / max) * plotW) * 10) / 10;
   const out: string[] = frame(w, h, title, subtitle);
   for (let i = 0; i <= 5; i++) {
     const v = (max / 5) * i;
@@ -101,8 +101,8 @@ export function lineChart(title: string, subtitle: string, series: readonly Seri
   const xs = [...new Set(series.flatMap((s) => s.points.map((p) => p.x)))].sort((a, b) => a - b);
   const maxX = Math.max(...xs, 1);
   const maxY = niceMax(Math.max(...series.flatMap((s) => s.points.map((p) => p.y)), 1));
-  const px = (v: number) => left + (v / maxX) * (w - left - right);
-  const py = (v: number) => h - bottom - (v / maxY) * (h - top - bottom);
+  const px = (v: number) => Math.round((left + (v / maxX) * (w - left - right)) * 10) / 10;
+  const py = (v: number) => Math.round((h - bottom - (v / maxY) * (h - top - bottom)) * 10) / 10;
   const out: string[] = frame(w, h, title, subtitle);
   for (let i = 0; i <= 5; i++) {
     const v = (maxY / 5) * i;

@@ -204,9 +204,18 @@ function pm2(): Target {
     label: (w) => `PM2 cluster mode, ${w} instances`,
     kind: 'baseline',
     async start(o) {
-      const bin = here('../node_modules/pm2/bin/pm2');
-      if (!existsSync(bin))
-        throw new Error('PM2 is not installed (npm install: it is a devDependency)');
+      // The devDependency, or a PM2 installed beside the bench for a machine without
+      // node_modules (see docs/benchmarks.md), or $PM2_BIN.
+      const bin = [
+        process.env.PM2_BIN,
+        here('../node_modules/pm2/bin/pm2'),
+        here('.deps/node_modules/pm2/bin/pm2'),
+      ].find((b): b is string => !!b && existsSync(b));
+      if (!bin) {
+        throw new Error(
+          'PM2 is not installed (npm install, or npm install --prefix bench/.deps pm2@7)',
+        );
+      }
       const home = mkdtempSync(join(tmpdir(), 'corral-bench-pm2-'));
       const env = { ...process.env, PM2_HOME: home, PORT: String(o.port), APP: o.app };
       const pm2 = (...args: string[]) => run(process.execPath, [bin, ...args], { env });

@@ -97,7 +97,7 @@ test('the request: method, url, headers, instanceof, new Request(request), clone
   );
 });
 
-test('the url is what new URL() makes of it: dot segments, escapes, host case, default port', async () => {
+test('the url is what new URL() makes of it: dot segments, escapes, host case, ports, IPv6, absolute form', async () => {
   const urls: string[] = [];
   await serving(
     (req) => {
@@ -106,19 +106,25 @@ test('the url is what new URL() makes of it: dot segments, escapes, host case, d
     },
     async (port) => {
       await call(port, '/a/../b/./c');
-      await call(port, '/x y'.replace(' ', '%20'));
+      await call(port, '/x%20y');
       await call(port, '/q?a="b"');
       await call(port, '/', { headers: { host: 'Example.COM:80' } });
       await call(port, '/p', { headers: { host: 'example.com:8080' } });
+      await call(port, '/p5', { headers: { host: 'example.com:18500' } });
+      await call(port, '/p6', { headers: { host: '[::1]:18500' } });
+      await call(port, 'http://example.org/abs?x=1');
+      assert.deepEqual(urls, [
+        `http://127.0.0.1:${port}/b/c`,
+        `http://127.0.0.1:${port}/x%20y`,
+        `http://127.0.0.1:${port}/q?a=%22b%22`,
+        'http://example.com/',
+        'http://example.com:8080/p',
+        'http://example.com:18500/p5',
+        'http://[::1]:18500/p6',
+        'http://example.org/abs?x=1',
+      ]);
     },
   );
-  assert.deepEqual(urls, [
-    `http://127.0.0.1:${urls[0]?.split(':')[2]?.split('/')[0]}/b/c`,
-    `http://127.0.0.1:${urls[1]?.split(':')[2]?.split('/')[0]}/x%20y`,
-    `http://127.0.0.1:${urls[2]?.split(':')[2]?.split('/')[0]}/q?a=%22b%22`,
-    'http://example.com/',
-    'http://example.com:8080/p',
-  ]);
 });
 
 test('a Host header that is not a host is a 400, and the app is not called', async () => {
