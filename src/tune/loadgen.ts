@@ -8,27 +8,8 @@
  * Protocol (IPC, JSON): the parent sends `{t: 'run', seconds}`, this answers `{t: 'result'}`
  * or `{t: 'error'}`; it exits when the parent disconnects.
  */
-import { createRequire } from 'node:module';
-import type { LoadgenReply, LoadgenRequest, LoadSpec, RequestSpec } from './drive.ts';
-
-/** The part of autocannon's API used here (it ships no types of its own). */
-interface AutocannonResult {
-  readonly duration: number;
-  readonly requests: { readonly total: number };
-  readonly latency: { readonly p50: number; readonly p99: number };
-  readonly errors: number;
-  readonly timeouts: number;
-  readonly non2xx: number;
-}
-type Autocannon = (opts: {
-  url: string;
-  connections: number;
-  duration: number;
-  timeout: number;
-  requests: readonly RequestSpec[];
-}) => Promise<AutocannonResult>;
-
-const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
+import { autocannon } from './autocannon.ts';
+import type { LoadgenReply, LoadgenRequest, LoadSpec } from './drive.ts';
 
 /** A request that takes longer than this counts as an error (a timeout), not a latency. */
 const REQUEST_TIMEOUT_S = 10;
