@@ -296,6 +296,15 @@ export const settings = {
     section: 'Worker processes',
     doc: 'A worker silent this many seconds (its event loop is blocked) is killed and replaced; 0 = off.',
   }),
+  bootTimeout: setting({
+    type: seconds(0),
+    default: 60,
+    flags: ['--boot-timeout'],
+    section: 'Worker processes',
+    doc: 'A worker not ready this many seconds after it was started (its app is still loading) is killed; 0 = wait forever.',
+    notes:
+      '`--timeout` catches a blocked event loop; this catches an app whose start-up never finishes without blocking one (a connection it awaits that never comes). At start, three such workers in a row stop corral (exit 3); once serving, the running workers keep serving and the error is logged.',
+  }),
   gracefulTimeout: setting({
     type: seconds(0),
     default: 30,

@@ -395,7 +395,11 @@ export class Master {
    * alike). Once serving, it fails closed: the old workers keep serving, the error is logged.
    */
   #bootFailed(w: WorkerHandle, how: string): void {
-    const why = w.bootFailure?.message ?? `${w.name} died while booting (${how})`;
+    const why =
+      w.bootFailure?.message ??
+      (w.bootTimedOut
+        ? `${w.name} was not ready within --boot-timeout ${this.#r.config.bootTimeout} s`
+        : `${w.name} died while booting (${how})`);
     if (!this.#announcedReady) {
       if (w.bootFailure) {
         this.#log.error(why);

@@ -14,12 +14,12 @@ const mib = (n: number) => `${Math.round(n / 2 ** 20)} MiB`;
 
 export function watch(
   workers: Iterable<WorkerHandle>,
-  config: Pick<Config, 'timeout' | 'maxWorkerMemory'>,
+  config: Pick<Config, 'timeout' | 'maxWorkerMemory' | 'bootTimeout'>,
   log: Logger,
   onAbort: (w: WorkerHandle) => void,
   now = Date.now(),
 ): void {
-  const { timeout, maxWorkerMemory } = config;
+  const { timeout, maxWorkerMemory, bootTimeout } = config;
   for (const w of workers) {
     if (w.killAt !== null && now >= w.killAt) {
       if (w.state === 'draining') {
@@ -39,6 +39,19 @@ export function watch(
       w.timedOut = true;
       w.killAt = now + ABORT_GRACE_MS;
       w.retire('timeout');
+    } else if (
+      bootTimeout > 0 &&
+      w.state === 'booting' &&
+      w.killAt === null &&
+      now - w.startedAt > bootTimeout * 1000
+    ) {
+      // Its heartbeats come (loading is async), but it never got ready.
+      w.bootTimedOut = true;
+      log.critical(
+        `WORKER BOOT TIMEOUT: ${w.name} not ready ${bootTimeout} s after it started (boot-timeout): the app is still loading; killing it`,
+      );
+      w.signal('SIGKILL');
+      w.killAt = Number.POSITIVE_INFINITY;
     } else if (maxWorkerMemory > 0 && !w.retiring && w.stats.rssBytes > maxWorkerMemory) {
       log.warning(
         `${w.name} uses ${mib(w.stats.rssBytes)} (max-worker-memory ${mib(maxWorkerMemory)}): replacing it`,

@@ -34,6 +34,8 @@ export class WorkerHandle {
   reason: RestartReason | null = null;
   /** Aborted for missing heartbeats (--timeout). */
   timedOut = false;
+  /** Killed by the watchdog for not getting ready within --boot-timeout. */
+  bootTimedOut = false;
   /** Set when the worker reported it could not boot. */
   bootFailure: { message: string; code: number } | null = null;
 

@@ -61,6 +61,28 @@ test('an app that throws on import: the workers report it, the master exits 4 (n
   assert.equal((r.stderr.match(/booting worker/g) ?? []).length, 2, 'no worker was started again');
 });
 
+test('an app that never finishes loading: killed at --boot-timeout, three in a row stop corral (exit 3)', async () => {
+  const r = await runCorral([
+    `${FIXTURES}boot-hang.mjs`,
+    '-w',
+    '1',
+    '-b',
+    '127.0.0.1:0',
+    '--boot-timeout',
+    '1',
+  ]);
+  assert.equal(r.code, 3);
+  assert.equal(
+    (r.stderr.match(/WORKER BOOT TIMEOUT: worker \d+ \(pid \d+\) not ready 1 s after/g) ?? [])
+      .length,
+    3,
+  );
+  assert.match(
+    oneLine(r.stderr),
+    /worker \d+ \(pid \d+\) was not ready within --boot-timeout 1 s; 3 workers in a row died while booting: stopping/,
+  );
+});
+
 test('wrong shape: says what was found and what is expected', async () => {
   const r = await runCorral([`${FIXTURES}wrong-shape.mjs`, '-w', '1', '-b', '127.0.0.1:0']);
   assert.equal(r.code, 4);
