@@ -36,6 +36,8 @@ function beatInterval(config: Config): number {
 /** What the worker process serves with: its own HTTP server, or (thread class) a thread pool. */
 type Serving = Pick<AppServer, 'requests' | 'inFlight' | 'drain' | 'leave' | 'reopenLogs'> & {
   readonly stats?: Pick<RequestStats, 'statusClasses' | 'latencyCounts' | 'latencySumSeconds'>;
+  /** A thread pool's own event-loop gauges (its threads serve; the main thread only beats). */
+  readonly gauges?: { readonly elu: number; readonly lagSeconds: number };
   adopt?(socket: Socket): void;
 };
 
@@ -145,6 +147,7 @@ function sendBeat(server: Serving | null, sampler: ProcessSampler): void {
   sendToMaster({
     t: 'beat',
     ...sampler.sample(),
+    ...server?.gauges,
     requests: server?.requests ?? 0,
     inFlight: server?.inFlight ?? 0,
     statusClasses: stats.statusClasses,

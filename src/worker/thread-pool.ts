@@ -7,7 +7,8 @@ import { Worker } from 'node:worker_threads';
 import type { Config } from '../config/settings.ts';
 import type { ListenPlan } from '../ipc.ts';
 import type { Logger } from '../log/logger.ts';
-import type { FromThread, ThreadData, ToThread } from './thread.ts';
+import { EMPTY_STATS, type RequestStats } from '../metrics/stats.ts';
+import type { FromThread, ThreadBeat, ThreadData, ToThread } from './thread.ts';
 
 const entry = new URL(
   `./thread${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`,
@@ -17,11 +18,16 @@ const entry = new URL(
 interface Slot {
   thread: Worker;
   lastBeat: number;
-  requests: number;
-  inFlight: number;
-  /** Requests served by threads that were in this slot before. */
-  past: number;
+  /** The thread's latest heartbeat: its counters since it started, its gauges. */
+  beat: ThreadBeat;
 }
+
+type Counters = Pick<RequestStats, 'statusClasses' | 'latencyCounts' | 'latencySumSeconds'>;
+
+const NO_BEAT: ThreadBeat = EMPTY_STATS;
+
+/** a + b, element by element (the arrays are the same length). */
+const plus = (a: readonly number[], b: readonly number[]) => a.map((v, i) => v + (b[i] ?? 0));
 
 export class ThreadPool {
   readonly #slots: Slot[] = [];
@@ -30,6 +36,8 @@ export class ThreadPool {
   readonly #data: ThreadData;
   #draining = false;
   #leaving = false;
+  /** What threads that were replaced had counted, so the worker's totals never go back. */
+  #retired: ThreadBeat = EMPTY_STATS;
 
   constructor(
     config: Config,
@@ -51,17 +59,16 @@ export class ThreadPool {
       setInterval(() => this.#checkBeats(timeout), Math.min(500, timeout / 4)).unref();
   }
 
-  #spawn(i: number, past = 0): Promise<void> {
+  #spawn(i: number): Promise<void> {
     const replacing = this.#slots[i]?.thread.threadId;
     const thread = new Worker(entry, { workerData: this.#data });
-    const slot: Slot = { thread, lastBeat: Date.now(), requests: 0, inFlight: 0, past };
+    const slot: Slot = { thread, lastBeat: Date.now(), beat: NO_BEAT };
     this.#slots[i] = slot;
     return new Promise((ready, fail) => {
       thread.on('message', (m: FromThread) => {
         if (m.t === 'beat') {
           slot.lastBeat = Date.now();
-          slot.requests = m.requests;
-          slot.inFlight = m.inFlight;
+          slot.beat = m;
         } else if (m.t === 'ready') {
           if (this.#leaving) thread.postMessage({ t: 'leave' } satisfies ToThread);
           if (replacing)
@@ -77,7 +84,8 @@ export class ThreadPool {
       thread.on('exit', (code) => {
         if (this.#slots[i] !== slot || this.#draining) return;
         this.#log.error(`thread ${thread.threadId} exited (code ${code}); starting a replacement`);
-        this.#spawn(i, slot.past + slot.requests).catch((err) => this.#log.error(String(err)));
+        this.#retire(slot);
+        this.#spawn(i).catch((err) => this.#log.error(String(err)));
       });
     });
   }
@@ -88,22 +96,60 @@ export class ThreadPool {
     this.#slots.forEach((slot, i) => {
       if (this.#draining || now - slot.lastBeat <= timeout) return;
       this.#log.critical(
-        `THREAD TIMEOUT: thread ${slot.thread.threadId} sent no heartbeat for ${((now - slot.lastBeat) / 1000).toFixed(1)} s — its event loop was blocked (${slot.inFlight} request(s) in flight); replacing it`,
+        `THREAD TIMEOUT: thread ${slot.thread.threadId} sent no heartbeat for ${((now - slot.lastBeat) / 1000).toFixed(1)} s — its event loop was blocked (${slot.beat.inFlight} request(s) in flight); replacing it`,
       );
-      const past = slot.past + slot.requests;
       // Detach first, so its exit does not spawn a second replacement.
       this.#slots[i] = { ...slot, lastBeat: now };
+      this.#retire(slot);
       void slot.thread.terminate();
-      this.#spawn(i, past).catch((err) => this.#log.error(String(err)));
+      this.#spawn(i).catch((err) => this.#log.error(String(err)));
     });
   }
 
+  #retire(slot: Slot): void {
+    const r = this.#retired;
+    const b = slot.beat;
+    this.#retired = {
+      ...r,
+      requests: r.requests + b.requests,
+      statusClasses: plus(r.statusClasses, b.statusClasses),
+      latencyCounts: plus(r.latencyCounts, b.latencyCounts),
+      latencySumSeconds: r.latencySumSeconds + b.latencySumSeconds,
+    };
+  }
+
   get requests(): number {
-    return this.#slots.reduce((n, s) => n + s.past + s.requests, 0);
+    return this.#slots.reduce((n, s) => n + s.beat.requests, this.#retired.requests);
   }
 
   get inFlight(): number {
-    return this.#slots.reduce((n, s) => n + s.inFlight, 0);
+    return this.#slots.reduce((n, s) => n + s.beat.inFlight, 0);
+  }
+
+  /** Status classes and latency of every thread, past ones included (for the heartbeat). */
+  get stats(): Counters {
+    const r = this.#retired;
+    let statusClasses = [...r.statusClasses];
+    let latencyCounts = [...r.latencyCounts];
+    let latencySumSeconds = r.latencySumSeconds;
+    for (const { beat } of this.#slots) {
+      statusClasses = plus(statusClasses, beat.statusClasses);
+      latencyCounts = plus(latencyCounts, beat.latencyCounts);
+      latencySumSeconds += beat.latencySumSeconds;
+    }
+    return { statusClasses, latencyCounts, latencySumSeconds };
+  }
+
+  /**
+   * The threads' event loops, which serve, instead of the main thread's, which only beats:
+   * mean utilisation, and the worst event-loop delay.
+   */
+  get gauges(): { elu: number; lagSeconds: number } {
+    const n = this.#slots.length || 1;
+    return {
+      elu: this.#slots.reduce((sum, s) => sum + s.beat.elu, 0) / n,
+      lagSeconds: Math.max(0, ...this.#slots.map((s) => s.beat.lagSeconds)),
+    };
   }
 
   leave(): void {

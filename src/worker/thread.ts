@@ -10,6 +10,7 @@ import { EXIT } from '../errors.ts';
 import { HOOK_NAMES, type Hooks } from '../hooks.ts';
 import type { ListenPlan } from '../ipc.ts';
 import { Logger } from '../log/logger.ts';
+import { EMPTY_STATS, ProcessSampler, type WorkerStats } from '../metrics/stats.ts';
 import { buildAppServer } from './serve.ts';
 import type { AppServer } from './server.ts';
 
@@ -22,8 +23,20 @@ export interface ThreadData {
 
 export type FromThread =
   | { readonly t: 'ready' }
-  | { readonly t: 'beat'; readonly requests: number; readonly inFlight: number }
+  | ({ readonly t: 'beat' } & ThreadBeat)
   | { readonly t: 'boot-failed'; readonly message: string; readonly code: number };
+
+/** What a thread reports 4×/s: its request counters and its own event loop's gauges. */
+export type ThreadBeat = Pick<
+  WorkerStats,
+  | 'requests'
+  | 'inFlight'
+  | 'statusClasses'
+  | 'latencyCounts'
+  | 'latencySumSeconds'
+  | 'elu'
+  | 'lagSeconds'
+>;
 
 export type ToThread =
   | { readonly t: 'drain' }
@@ -50,10 +63,22 @@ async function main(): Promise<void> {
     role: `worker ${id} thread ${threadId}`,
   });
   let server: AppServer | null = null;
-  setInterval(
-    () => post({ t: 'beat', requests: server?.requests ?? 0, inFlight: server?.inFlight ?? 0 }),
-    250,
-  ).unref();
+  // ELU and event-loop delay are per thread: this thread's loop, not the process's main one.
+  const sampler = new ProcessSampler();
+  setInterval(() => {
+    const { elu, lagSeconds } = sampler.sample();
+    const stats = server?.stats ?? EMPTY_STATS;
+    post({
+      t: 'beat',
+      requests: server?.requests ?? 0,
+      inFlight: server?.inFlight ?? 0,
+      statusClasses: stats.statusClasses,
+      latencyCounts: stats.latencyCounts,
+      latencySumSeconds: stats.latencySumSeconds,
+      elu,
+      lagSeconds,
+    });
+  }, 250).unref();
   try {
     const hooks = await hooksOf(data.configFile);
     const app = await loadApp(config.app ?? '', process.cwd());

@@ -70,6 +70,31 @@ test('/metrics after 300 requests; /healthz and /readyz; /readyz 503 while shutt
   }
 });
 
+test("thread class: the threads' status classes and latency reach /metrics", async () => {
+  const server = await serveListener([
+    '-w',
+    '1',
+    '-k',
+    'thread',
+    '--threads',
+    '2',
+    '--metrics-bind',
+    '127.0.0.1:0',
+  ]);
+  const metricsUrl = server.output().match(/Metrics at: (\S+)/)?.[1] as string;
+  try {
+    const replies = await burst(`${server.url}/`, 200, 8);
+    assert.ok(replies.every((r) => r.status === 200));
+    await sleep(1200); // a thread beats 4×/s to its worker, the worker 2×/s to the master
+    const m = await get(`${metricsUrl}/metrics`);
+    const value = (re: RegExp) => Number(m.body.match(re)?.[1] ?? Number.NaN);
+    assert.ok(value(/^corral_request_duration_seconds_count (\d+)/m) >= 200, m.body);
+    assert.ok(value(/^corral_requests_total\{status="2xx"\} (\d+)/m) >= 200, m.body);
+  } finally {
+    await server.stop();
+  }
+});
+
 test('ctl status --json lists the workers; ctl scale 3 gives 3; ctl reload and stop', async () => {
   const path = sock();
   const server = await serveListener(['-w', '2', '--control-socket', path]);
