@@ -11,7 +11,7 @@ import { Logger } from '../log/logger.ts';
 import { chooseBinds, clearActivation, socketActivation } from '../master/activation.ts';
 import { serveControl } from '../master/control.ts';
 import { changesIdentity, dropPrivileges, giveFile, resolveIdentity } from '../master/identity.ts';
-import { bindAll } from '../master/listeners.ts';
+import { bindAll, parseBind } from '../master/listeners.ts';
 import { Master } from '../master/master.ts';
 import { SystemdNotify } from '../master/notify.ts';
 import { PidFile } from '../master/pidfile.ts';
@@ -69,6 +69,23 @@ function watchForReload(r: Resolved, spec: string, master: Master, log: Logger):
   return watcher;
 }
 
+/**
+ * With --dispatch reuseport and the thread class each worker binds its own socket, as the
+ * --user: a port below 1024 would fail in every worker. Say so once, before starting any.
+ */
+function refuseWorkerBindsBelow1024(
+  c: Resolved['config'],
+  binds: readonly string[],
+  who: string,
+): void {
+  if (c.dispatch !== 'reuseport' && c.workerClass !== 'thread') return;
+  const low = binds.map(parseBind).find((a) => a.kind === 'tcp' && a.port > 0 && a.port < 1024);
+  if (!low) return;
+  throw new UsageError(
+    `corral: cannot serve ${low.spec} with --user: with ${c.workerClass === 'thread' ? 'workerClass thread' : '--dispatch reuseport'} each worker binds the port itself, as ${who}, and ports below 1024 need root; use --dispatch least-conn or shared (the master binds), or socket activation`,
+  );
+}
+
 export async function serve(r: Resolved, reresolve: () => Promise<Resolved>): Promise<number> {
   const c = r.config;
   if (c.chdir) process.chdir(c.chdir);
@@ -122,6 +139,7 @@ export async function serve(r: Resolved, reresolve: () => Promise<Resolved>): Pr
     const app = await loadApp(spec);
     log.info(`preload: ${app.description} loads`);
   }
+  if (owner && count > 0) refuseWorkerBindsBelow1024(c, binds, owner.label);
   const listeners = await bindAll(
     binds,
     c.backlog,

@@ -40,6 +40,8 @@ export class LineSink {
   #lastDropReport = 0;
   #idle: (() => void)[] = [];
   #closed = false;
+  /** Lines dropped because the destination could not keep up, since start. */
+  droppedTotal = 0;
 
   constructor({ target, maxBuffered = DEFAULT_MAX_BUFFERED, onDrop }: LineSinkOptions) {
     this.#target = target;
@@ -53,9 +55,6 @@ export class LineSink {
   #open(): number {
     return this.#target === '-' ? 1 : openSync(this.#target, 'a');
   }
-
-  /** Lines dropped because the destination could not keep up, since start. */
-  droppedTotal = 0;
 
   write(line: string): void {
     if (this.#closed) return;

@@ -135,3 +135,25 @@ test('an unknown user or group: one line naming the setting', async () => {
     /invalid group \(-g\/--group\) from command line --group: "no-such-group-corral"/,
   );
 });
+
+test('--user with workers binding a port below 1024 themselves: one line, before any starts', {
+  skip,
+}, async () => {
+  const r = await runCorral([
+    app,
+    '-w',
+    '1',
+    '-b',
+    '127.0.0.1:81',
+    '--user',
+    'nobody',
+    '--dispatch',
+    'reuseport',
+  ]);
+  assert.equal(r.code, 2);
+  assert.match(
+    r.stderr,
+    /^corral: cannot serve 127\.0\.0\.1:81 with --user: with --dispatch reuseport each worker binds the port itself/m,
+  );
+  assert.doesNotMatch(r.stderr, /booting worker/);
+});
