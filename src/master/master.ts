@@ -280,7 +280,15 @@ export class Master {
       return;
     }
     const old = this.#r.config;
-    for (const key of ['bind', 'dispatch', 'backlog'] as const) {
+    for (const key of [
+      'bind',
+      'dispatch',
+      'backlog',
+      'reusePort',
+      'umask',
+      'user',
+      'group',
+    ] as const) {
       if (JSON.stringify(old[key]) !== JSON.stringify(next.resolved.config[key])) {
         this.#log.warning(`reload: ${key} changed; it takes effect on restart or USR2, not HUP`);
       }
