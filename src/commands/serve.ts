@@ -10,8 +10,10 @@ import { runHook } from '../hooks.ts';
 import { Logger } from '../log/logger.ts';
 import { chooseBinds, clearActivation, socketActivation } from '../master/activation.ts';
 import { serveControl } from '../master/control.ts';
-import { bindAll } from '../master/listeners.ts';
+import { changesIdentity, dropPrivileges, giveFile, resolveIdentity } from '../master/identity.ts';
+import { bindAll, parseBind } from '../master/listeners.ts';
 import { Master } from '../master/master.ts';
+import { SystemdNotify } from '../master/notify.ts';
 import { PidFile } from '../master/pidfile.ts';
 import { INHERIT_ENV, inheritedFds } from '../master/reexec.ts';
 import { envPairs } from '../master/spawn.ts';
@@ -67,13 +69,35 @@ function watchForReload(r: Resolved, spec: string, master: Master, log: Logger):
   return watcher;
 }
 
+/**
+ * With --dispatch reuseport and the thread class each worker binds its own socket, as the
+ * --user: a port below 1024 would fail in every worker. Say so once, before starting any.
+ */
+function refuseWorkerBindsBelow1024(
+  c: Resolved['config'],
+  binds: readonly string[],
+  who: string,
+): void {
+  if (c.dispatch !== 'reuseport' && c.workerClass !== 'thread') return;
+  const low = binds.map(parseBind).find((a) => a.kind === 'tcp' && a.port > 0 && a.port < 1024);
+  if (!low) return;
+  throw new UsageError(
+    `corral: cannot serve ${low.spec} with --user: with ${c.workerClass === 'thread' ? 'workerClass thread' : '--dispatch reuseport'} each worker binds the port itself, as ${who}, and ports below 1024 need root; use --dispatch least-conn or shared (the master binds), or socket activation`,
+  );
+}
+
 export async function serve(r: Resolved, reresolve: () => Promise<Resolved>): Promise<number> {
   const c = r.config;
   if (c.chdir) process.chdir(c.chdir);
   Object.assign(process.env, envPairs(c));
+  // Before any file is created (log files, sockets, the pid file); workers inherit it.
+  if (c.umask !== null) process.umask(c.umask);
   const log = new Logger({ level: c.logLevel, file: c.errorLogfile, role: 'master' });
   process.title = `corral: master [${c.app}]`;
   const spec = checkAppFile(r);
+  const identity = resolveIdentity(r);
+  const owner = changesIdentity(identity) ? identity : null;
+  const notify = SystemdNotify.fromEnv(process.env, log);
   // chdir and -e are applied above, so the probe (if sizing needs one) sees what workers will.
   const sizing = await sizeForConfig(c, { cwd: process.cwd(), env: process.env });
   const { count, why } = sizing;
@@ -115,7 +139,17 @@ export async function serve(r: Resolved, reresolve: () => Promise<Resolved>): Pr
     const app = await loadApp(spec);
     log.info(`preload: ${app.description} loads`);
   }
-  const listeners = await bindAll(binds, c.backlog, count === 0 ? 'single' : c.dispatch, inherited);
+  if (owner && count > 0) refuseWorkerBindsBelow1024(c, binds, owner.label);
+  const listeners = await bindAll(
+    binds,
+    c.backlog,
+    count === 0 ? 'single' : c.dispatch,
+    inherited,
+    {
+      reusePort: c.reusePort,
+      owner,
+    },
+  );
   log.info(`Starting corral ${VERSION} (Node ${process.version})`);
   for (const l of listeners) {
     const how = origin.get(l.address.spec);
@@ -133,6 +167,12 @@ export async function serve(r: Resolved, reresolve: () => Promise<Resolved>): Pr
   );
   const pidFile = new PidFile(c.pid);
   pidFile.write();
+  if (owner) {
+    // Workers open (and after rotation reopen) the log files themselves, as that user.
+    giveFile(c.accessLogfile, owner);
+    giveFile(c.errorLogfile, owner);
+    log.info(`${count === 0 ? 'Serving' : 'Workers run'} as ${owner.label}`);
+  }
   const reload = async () => {
     const resolved = await reresolve();
     const sized = await sizeForConfig(resolved.config, { cwd: process.cwd(), env: process.env });
@@ -143,10 +183,22 @@ export async function serve(r: Resolved, reresolve: () => Promise<Resolved>): Pr
     if (count === 0) {
       // The master serves only in single-process mode; otherwise it never loads the HTTP server.
       const { runSingle } = await import('../master/single.ts');
-      return await runSingle(r, listeners, log);
+      // Bound as root; the app is loaded and served as the user.
+      if (owner) dropPrivileges(owner);
+      return await runSingle(r, listeners, log, notify);
     }
     const adaptive = sizing.adaptive ?? null;
-    const master = new Master({ resolved: r, listeners, count, log, pidFile, reload, adaptive });
+    const master = new Master({
+      resolved: r,
+      listeners,
+      count,
+      log,
+      pidFile,
+      reload,
+      adaptive,
+      identity: owner,
+      notify,
+    });
     if (c.metricsBind) {
       // prom-client is ~20 MiB of master RSS: loaded only when metrics are served.
       const { serveMetrics } = await import('../metrics/http.ts');

@@ -66,6 +66,7 @@ function parseValue(name: SettingName, raw: unknown, source: Source, notices?: s
     if (
       typeof raw === 'string' &&
       typeof value === 'string' &&
+      raw !== value &&
       raw.trim().toLowerCase() !== value
     ) {
       notices?.push(`${name}: ${raw} (${describeSource(source)}) runs as corral's ${value}`);

@@ -11,6 +11,7 @@ import {
   integer,
   list,
   nullable,
+  octalMask,
   oneOf,
   optionalInteger,
   optionalText,
@@ -197,12 +198,47 @@ export const settings = {
     notes:
       'See docs/architecture.md for the measurements behind the default. `reuseport` applies to TCP binds only (Linux); unix sockets and `fd://` sockets are always shared.',
   }),
+  reusePort: setting({
+    type: boolean(),
+    default: false,
+    flags: ['--reuse-port'],
+    section: 'Server socket',
+    doc: "Set SO_REUSEPORT on the master's TCP listening sockets, so several corral instances can bind the same port and the kernel spreads connections among them.",
+    notes:
+      "Gunicorn's `reuse_port`. For supervisors that run one server per process (supervisord `numprocs`): each instance must run as the same user. Linux only; unix and `fd://` binds are not affected.",
+  }),
+  umask: setting({
+    type: nullable(octalMask()),
+    default: null,
+    flags: ['--umask'],
+    section: 'Server socket',
+    doc: 'File mode mask (octal, e.g. 027) for files corral creates: unix socket binds, the pid file, log files; none = keep the inherited umask.',
+    notes:
+      "Set on the master at start and inherited by its workers. A unix socket bind gets mode 0777 minus the mask (Gunicorn's behaviour): `--umask 007` lets the socket's owner and group connect (e.g. a web server in that group), `--umask 077` only its owner. Gunicorn's default is 0 (world-connectable sockets); corral keeps the inherited umask unless you set one. The control socket is always 0600.",
+    defaultText: 'none',
+  }),
   keepAlive: setting({
     type: seconds(0),
     default: 5,
     flags: ['--keep-alive'],
     section: 'Server socket',
     doc: 'Seconds an idle keep-alive connection is held open; 0 disables keep-alive.',
+  }),
+  user: setting({
+    type: optionalText('USER'),
+    default: null,
+    flags: ['-u', '--user'],
+    section: 'Worker processes',
+    doc: "Run workers as this user (name or numeric uid); the master binds first and stays root, as Gunicorn's does. Needs root.",
+    notes:
+      'Workers are started with this uid and gid (supplementary groups dropped), so the app never runs as root; log files and unix sockets corral creates are given to them. In single-process mode (`-w 0`) the one process binds, then drops to the user before loading the app. Takes effect on restart, not HUP. Given without root, it is accepted only when it names the current user.',
+  }),
+  group: setting({
+    type: optionalText('GROUP'),
+    default: null,
+    flags: ['-g', '--group'],
+    section: 'Worker processes',
+    doc: "Run workers with this group (name or numeric gid); by default the --user's primary group.",
   }),
   workers: setting({
     type: workersType,
@@ -363,9 +399,9 @@ export const settings = {
     default: GUNICORN_ACCESS_FORMAT,
     flags: ['--access-logformat'],
     section: 'Logging',
-    doc: "Access log format in Gunicorn's atoms, e.g. `%(h)s %(r)s %(s)s %(M)s`.",
+    doc: "Access log format in Gunicorn's atoms, e.g. `%(h)s %(r)s %(s)s %(M)s`, or `json` for one pino-shaped JSON object per line.",
     notes:
-      'Atoms: h remote address, l `-`, u user (basic auth), t time, r request line, m method, U path, q query, H protocol, s status, B/b response length (b: `-` for 0), f referer, a user agent, T seconds, M milliseconds, D microseconds, L decimal seconds, p pid, `{name}i` request header, `{name}o` response header.',
+      "Atoms: h remote address, l `-`, u user (basic auth), t time, r request line, m method, U path, q query, H protocol, s status, B/b response length (b: `-` for 0), f referer, a user agent, T seconds, M milliseconds, D microseconds, L decimal seconds, p pid, `{name}i` request header, `{name}o` response header, `{name}e` environment variable. `json` writes pino's fields (level, time, pid, hostname, msg) and pino-http's (req, res, responseTime); see docs/logging.md.",
   }),
   errorLogfile: setting({
     type: text('FILE'),

@@ -243,3 +243,25 @@ export function nullable<T>(base: ValueType<T>): ValueType<T | null> {
     },
   };
 }
+
+/**
+ * A file-mode mask such as a umask: octal digits as strings (`027`, `0o027`, `0027`), since a
+ * umask is always written in octal; a number from a config file is taken as is (write `0o027`).
+ */
+export function octalMask(max = 0o777): ValueType<number> {
+  const describe = `an octal mask from 0 to ${max.toString(8)} (e.g. 027 or 0o027)`;
+  return {
+    describe,
+    meta: 'OCTAL',
+    parse(raw) {
+      if (typeof raw === 'number') {
+        if (!Number.isInteger(raw) || raw < 0 || raw > max) reject(describe);
+        return raw;
+      }
+      const m = typeof raw === 'string' ? /^\s*(?:0o)?([0-7]{1,4})\s*$/i.exec(raw) : null;
+      const n = m ? Number.parseInt(m[1] ?? '', 8) : Number.NaN;
+      if (!Number.isInteger(n) || n > max) reject(describe);
+      return n;
+    },
+  };
+}

@@ -1,9 +1,11 @@
 /**
- * The access log in Gunicorn's format atoms (`%(h)s %(r)s %(s)s …`). The format is compiled
- * once into a list of small functions, so a line costs one pass over them.
+ * The access log in Gunicorn's format atoms (`%(h)s %(r)s %(s)s …`), or `json` for pino's line
+ * shape (src/log/access-json.ts). The format is compiled once into a list of small functions,
+ * so a line costs one pass over them; lines leave through a LineSink, off the request path.
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { renderJson } from './access-json.ts';
+import { LineSink } from './line-sink.ts';
 
 export interface AccessEntry {
   readonly req: IncomingMessage;
@@ -39,7 +41,7 @@ function user(req: IncomingMessage): string {
  * A response header, also when the app passed headers straight to writeHead() (then only
  * node:http's raw header block has them).
  */
-function responseHeader(res: ServerResponse, name: string): string | undefined {
+export function responseHeader(res: ServerResponse, name: string): string | undefined {
   const v = res.getHeader(name);
   if (v !== undefined) return Array.isArray(v) ? v.join(', ') : String(v);
   const raw = (res as ServerResponse & { _header?: string | null })._header;
@@ -48,12 +50,13 @@ function responseHeader(res: ServerResponse, name: string): string | undefined {
   return m?.[1];
 }
 
-function length(res: ServerResponse): number {
+export function length(res: ServerResponse): number {
   const n = Number(responseHeader(res, 'content-length'));
   return Number.isFinite(n) ? n : 0;
 }
 
-const ATOMS: Record<string, (e: AccessEntry) => string> = {
+/** Exported so the JSON format reports the same values (e.g. the client address `h`). */
+export const ATOMS: Record<string, (e: AccessEntry) => string> = {
   h: (e) => e.req.socket.remoteAddress ?? '-',
   l: () => '-',
   u: (e) => user(e.req),
@@ -84,13 +87,17 @@ const ATOMS: Record<string, (e: AccessEntry) => string> = {
 /** Compile a Gunicorn access-log format; unknown atoms render as `-`, as Gunicorn does. */
 export function compileAccessFormat(format: string): (e: AccessEntry) => string {
   const parts: Part[] = [];
-  const re = /%\((\{[^}]+\}[io]|\w)\)s/g;
+  const re = /%\((\{[^}]+\}[ioe]|\w)\)s/g;
   let last = 0;
   for (const m of format.matchAll(re)) {
     if (m.index > last) parts.push(format.slice(last, m.index));
     const atom = m[1] ?? '';
-    const hdr = /^\{([^}]+)\}([io])$/.exec(atom);
-    if (hdr) {
+    const hdr = /^\{([^}]+)\}([ioe])$/.exec(atom);
+    if (hdr?.[2] === 'e') {
+      // Gunicorn reads its WSGI environ here; a Node server's environment is process.env.
+      const name = hdr[1] ?? '';
+      parts.push(() => process.env[name] ?? '-');
+    } else if (hdr) {
       const name = (hdr[1] ?? '').toLowerCase();
       parts.push(
         hdr[2] === 'i'
@@ -110,30 +117,36 @@ export function compileAccessFormat(format: string): (e: AccessEntry) => string 
   };
 }
 
+/** The `json` format name: one pino-shaped JSON object per line. */
+export const JSON_FORMAT = 'json';
+
 export interface AccessLog {
   write(e: AccessEntry): void;
   /** Reopen the file (after log rotation). */
   reopen(): void;
-  close(): void;
+  /** Resolves once every line so far is written (before a draining worker exits). */
+  flush(): Promise<void>;
+  close(): Promise<void>;
 }
 
-/** An access log writing to stdout (`-`) or appending to a file. */
-export function openAccessLog(target: string, format: string): AccessLog {
-  const render = compileAccessFormat(format);
-  const open = (): NodeJS.WritableStream =>
-    target === '-' ? process.stdout : createWriteStream(target, { flags: 'a' });
-  let stream = open();
+/**
+ * An access log writing to stdout (`-`) or appending to a file. `onDrop` hears how many lines
+ * were dropped because the destination could not keep up (see LineSink).
+ */
+export function openAccessLog(
+  target: string,
+  format: string,
+  onDrop?: (lines: number) => void,
+): AccessLog {
+  const render =
+    format.trim().toLowerCase() === JSON_FORMAT ? renderJson : compileAccessFormat(format);
+  const sink = new LineSink({ target, onDrop });
   return {
     write(e) {
-      stream.write(`${render(e)}\n`);
+      sink.write(`${render(e)}\n`);
     },
-    reopen() {
-      if (target === '-') return;
-      (stream as WriteStream).end();
-      stream = open();
-    },
-    close() {
-      if (target !== '-') (stream as WriteStream).end();
-    },
+    reopen: () => sink.reopen(),
+    flush: () => sink.flush(),
+    close: () => sink.close(),
   };
 }

@@ -3,7 +3,7 @@
  * a socket it was handed), and say how each worker gets its connections. The master owns every
  * listening socket so that sockets outlive workers (respawns and reloads never close the port).
  */
-import { existsSync, fstatSync, lstatSync, unlinkSync } from 'node:fs';
+import { chownSync, existsSync, fstatSync, lstatSync, unlinkSync } from 'node:fs';
 import * as net from 'node:net';
 import { connect, createServer, isIP, type Server } from 'node:net';
 import type { DispatchMode } from '../config/settings.ts';
@@ -146,16 +146,40 @@ function checkSocketFd(spec: string, fd: number): void {
   }
 }
 
+/** How binds are made, beyond the address and backlog. */
+export interface BindOptions {
+  /** --reuse-port: SO_REUSEPORT on TCP sockets, so other processes may bind the same port. */
+  readonly reusePort?: boolean;
+  /** --user/--group: unix socket files are given to the workers' user, as Gunicorn does. */
+  readonly owner?: { readonly uid: number; readonly gid: number } | null;
+}
+
+/** libuv's UV_TCP_REUSEPORT bind flag (net.Server's reusePort sets the same). */
+const UV_TCP_REUSEPORT = 2;
+
 /** Bind one address. `accept`: the master accepts (least-conn, single); else bind only. */
 export async function bindAddress(
   a: Address,
   backlog: number,
   accept: boolean,
   inheritedFd?: number,
+  opts: BindOptions = {},
 ): Promise<Listener> {
   if (inheritedFd !== undefined) return adopt(a, backlog, accept, inheritedFd);
   if (a.kind === 'fd') return adopt(a, backlog, accept, a.fd);
   if (a.kind === 'unix') await clearStaleSocket(a.path);
+  const listener = await bindNew(a, backlog, accept, opts.reusePort === true);
+  // The file's mode came from the umask at bind time; its owner is who the workers run as.
+  if (a.kind === 'unix' && opts.owner) chownSync(a.path, opts.owner.uid, opts.owner.gid);
+  return listener;
+}
+
+async function bindNew(
+  a: Exclude<Address, { kind: 'fd' }>,
+  backlog: number,
+  accept: boolean,
+  reusePort: boolean,
+): Promise<Listener> {
   const target =
     a.kind === 'unix' ? { path: a.path } : { ...(await resolveHost(a.host)), port: a.port };
   if (accept) {
@@ -165,7 +189,7 @@ export async function bindAddress(
       const opts =
         'path' in target
           ? { path: target.path, backlog }
-          : { host: target.ip, port: target.port, backlog, ipv6Only: false };
+          : { host: target.ip, port: target.port, backlog, ipv6Only: false, reusePort };
       server.listen(opts, () => done());
     });
     const info = server.address();
@@ -182,7 +206,13 @@ export async function bindAddress(
   const handle =
     'path' in target
       ? createHandle()(target.path ?? null, -1, -1)
-      : createHandle()(target.ip, target.port, target.family);
+      : createHandle()(
+          target.ip,
+          target.port,
+          target.family,
+          undefined,
+          reusePort ? UV_TCP_REUSEPORT : 0,
+        );
   if (typeof handle === 'number') throw bindError(a.spec, systemErrorName(handle));
   const out: { port?: number } = {};
   handle.getsockname?.(out);
@@ -229,8 +259,13 @@ async function adopt(a: Address, backlog: number, accept: boolean, fd: number): 
  * reuseport: each worker binds its own SO_REUSEPORT socket, so the master holds nothing; it
  * only checks now that the address is free, to fail with one line instead of in every worker.
  */
-async function probeReusePort(a: Address & { kind: 'tcp' }, backlog: number): Promise<Listener> {
-  const probe = await bindAddress(a, backlog, true);
+async function probeReusePort(
+  a: Address & { kind: 'tcp' },
+  backlog: number,
+  opts: BindOptions,
+): Promise<Listener> {
+  // With --reuse-port another instance may hold the port: the probe binds beside it.
+  const probe = await bindAddress(a, backlog, true, undefined, opts);
   const url = probe.url;
   // Port 0: the probe's free port becomes the one every worker binds.
   const port = Number(new URL(url).port);
@@ -243,6 +278,7 @@ export async function bindAll(
   backlog: number,
   mode: DispatchMode | 'single',
   inherited: ReadonlyMap<string, number> = new Map(),
+  opts: BindOptions = {},
 ): Promise<Listener[]> {
   const addresses = specs.map(parseBind);
   const bound: Listener[] = [];
@@ -251,8 +287,8 @@ export async function bindAll(
       const accept = mode === 'least-conn' || mode === 'single';
       bound.push(
         mode === 'reuseport' && a.kind === 'tcp'
-          ? await probeReusePort(a, backlog)
-          : await bindAddress(a, backlog, accept, inherited.get(a.spec)),
+          ? await probeReusePort(a, backlog, opts)
+          : await bindAddress(a, backlog, accept, inherited.get(a.spec), opts),
       );
     }
   } catch (err) {

@@ -12,7 +12,9 @@ import { Aggregate } from '../metrics/aggregate.ts';
 import type { Status } from '../metrics/status.ts';
 import { Backoff } from './backoff.ts';
 import { Dispatcher } from './dispatch.ts';
+import { giveFile, type Identity } from './identity.ts';
 import type { Listener } from './listeners.ts';
+import type { SystemdNotify } from './notify.ts';
 import type { PidFile } from './pidfile.ts';
 import { reexec } from './reexec.ts';
 import { Regulator } from './regulator.ts';
@@ -27,6 +29,8 @@ import { WorkerHandle } from './worker-handle.ts';
 const QUICK_STOP_MS = 2000;
 /** This many workers failing before ready, in a row, at start means the app cannot boot. */
 const MAX_BOOT_FAILURES = 3;
+/** How often systemd's STATUS= line is refreshed while serving. */
+const STATUS_EVERY_MS = 10_000;
 
 /** What a HUP produces: the re-read config and the worker count it gives. */
 export type Reloader = () => Promise<{
@@ -44,6 +48,10 @@ export interface MasterOptions {
   readonly reload: Reloader;
   /** -w adaptive: the range the worker count is regulated within. */
   readonly adaptive?: { readonly min: number; readonly max: number } | null;
+  /** --user/--group: workers are forked as this user, and log files are given to it. */
+  readonly identity?: Identity | null;
+  /** NOTIFY_SOCKET was set: tell systemd about readiness, reloads and stopping. */
+  readonly notify?: SystemdNotify | null;
 }
 
 type Stopping = null | 'delay' | 'graceful' | 'quick';
@@ -68,6 +76,12 @@ export class Master {
   #lastSample = 0;
   readonly #rollout = new Rollout();
   #wake: NodeJS.Immediate | null = null;
+  /**
+   * A HUP systemd was told about (RELOADING=1) and must hear the end of (READY=1): the config
+   * is being re-read ('resolving'), then the roll runs ('rolling').
+   */
+  #notifyRollEnd: null | 'resolving' | 'rolling' = null;
+  #lastStatus = { at: 0, requests: 0 };
   #done: ((code: number) => void) | null = null;
 
   constructor(o: MasterOptions) {
@@ -125,6 +139,7 @@ export class Master {
       this.#rollout.advance(this.#workers, this.#target);
       this.#spawnMissing();
       this.#retireReplaced();
+      this.#notifyProgress();
     } else if (this.#workers.size === 0) {
       this.#finish();
     }
@@ -160,10 +175,13 @@ export class Master {
       case 'reload':
         if (this.#stopping) break;
         if (this.#target === 0) this.#log.info('reload: bringing workers back after WINCH');
+        this.#o.notify?.reloading(`reloading: ${this.#target} worker(s) to roll`);
+        this.#notifyRollEnd = 'resolving';
         void this.#reload();
         break;
       case 'reopen-logs':
         this.#log.reopen();
+        this.#giveLogFiles();
         for (const w of this.#workers) sendToWorker(w.child, { t: 'reopen-logs' });
         this.#log.info('log files reopened');
         break;
@@ -257,10 +275,20 @@ export class Master {
       next = await this.#o.reload();
     } catch (err) {
       this.#log.error(`reload failed, nothing changed: ${(err as Error).message}`);
+      this.#notifyRollEnd &&= 'rolling'; // READY=1 again: the old workers still serve.
+      this.wakeup();
       return;
     }
     const old = this.#r.config;
-    for (const key of ['bind', 'dispatch', 'backlog'] as const) {
+    for (const key of [
+      'bind',
+      'dispatch',
+      'backlog',
+      'reusePort',
+      'umask',
+      'user',
+      'group',
+    ] as const) {
       if (JSON.stringify(old[key]) !== JSON.stringify(next.resolved.config[key])) {
         this.#log.warning(`reload: ${key} changed; it takes effect on restart or USR2, not HUP`);
       }
@@ -269,6 +297,7 @@ export class Master {
     this.#regulator = new Regulator(next.adaptive ?? null);
     await runHook(this.#r.hooks, 'onReload', this.#log, this.info);
     this.#rollout.start(this.#active());
+    this.#notifyRollEnd &&= 'rolling';
     this.#log.info(
       `reload: rolling ${this.#rollout.pending} worker(s), ${Rollout.batch(next.count)} at a time`,
     );
@@ -279,6 +308,7 @@ export class Master {
   #stop(mode: Exclude<Stopping, null>): void {
     const order: Stopping[] = [null, 'delay', 'graceful', 'quick'];
     if (order.indexOf(mode) <= order.indexOf(this.#stopping)) return;
+    if (this.#stopping === null) this.#o.notify?.stopping(`stopping (${mode})`);
     this.#stopping = mode;
     this.#rollout.cancel();
     if (mode === 'delay') {
@@ -334,7 +364,7 @@ export class Master {
     const c = this.#r.config;
     const id = this.#nextId++;
     void runHook(this.#r.hooks, 'preFork', this.#log, this.info, { pid: 0, id });
-    const child = spawnWorker(c, this.#o.listeners);
+    const child = spawnWorker(c, this.#o.listeners, this.#o.identity ?? null);
     const w = new WorkerHandle(id, child);
     this.#workers.add(w);
     this.#log.info(`booting ${w.name}`);
@@ -360,7 +390,47 @@ export class Master {
     if (this.#announcedReady || this.#ready().length < this.#target) return;
     this.#announcedReady = true;
     this.#log.info(`ready: ${this.#target} worker(s) serving`);
+    this.#o.notify?.ready(`${this.#target} worker(s) serving`);
     void runHook(this.#r.hooks, 'whenReady', this.#log, this.info);
+  }
+
+  /**
+   * systemd: READY=1 once a HUP roll is over (every worker ready and none left to replace),
+   * and a fresh STATUS= line every STATUS_EVERY_MS while serving.
+   */
+  #notifyProgress(): void {
+    const notify = this.#o.notify;
+    if (!notify || !this.#announcedReady) return;
+    const ready = this.#ready();
+    const settled =
+      !this.#rollout.pending &&
+      ready.length >= this.#target &&
+      [...this.#workers].every((w) => w.state !== 'booting' && !w.retiring);
+    if (this.#notifyRollEnd === 'rolling' && settled) {
+      this.#notifyRollEnd = null;
+      notify.ready(`reloaded: ${ready.length} worker(s) serving`);
+      return;
+    }
+    const now = Date.now();
+    if (now - this.#lastStatus.at < STATUS_EVERY_MS || this.#notifyRollEnd) return;
+    const requests = this.status().totals.requests;
+    const rate = this.#lastStatus.at
+      ? Math.round(((requests - this.#lastStatus.requests) * 1000) / (now - this.#lastStatus.at))
+      : 0;
+    this.#lastStatus = { at: now, requests };
+    notify.status(`${ready.length} worker(s), ${rate} req/s`);
+  }
+
+  /** After rotation the master recreated the error log; workers (another user) reopen it. */
+  #giveLogFiles(): void {
+    const id = this.#o.identity;
+    if (!id) return;
+    try {
+      giveFile(this.#r.config.errorLogfile, id);
+      giveFile(this.#r.config.accessLogfile, id);
+    } catch (err) {
+      this.#log.error(`cannot give the log files to ${id.label}: ${(err as Error).message}`);
+    }
   }
 
   #onExit(w: WorkerHandle, code: number | null, signal: NodeJS.Signals | null): void {

@@ -24,7 +24,12 @@ export class PidFile {
     this.#path = aside;
   }
 
+  /** Best effort: after a privilege drop (-w 0 --user) its directory may not be ours to write. */
   remove(): void {
-    if (this.#path && existsSync(this.#path)) unlinkSync(this.#path);
+    try {
+      if (this.#path && existsSync(this.#path)) unlinkSync(this.#path);
+    } catch {
+      // Left behind; the next start overwrites it.
+    }
   }
 }

@@ -6,12 +6,14 @@ import { runHook, type ServerInfo } from '../hooks.ts';
 import type { Logger } from '../log/logger.ts';
 import { buildAppServer } from '../worker/serve.ts';
 import type { Listener } from './listeners.ts';
+import type { SystemdNotify } from './notify.ts';
 import { trapSignals } from './signals.ts';
 
 export async function runSingle(
   r: Resolved,
   listeners: readonly Listener[],
   log: Logger,
+  notify: SystemdNotify | null = null,
 ): Promise<number> {
   const app = await loadApp(r.config.app ?? '', process.cwd());
   const me = { pid: process.pid, id: 0 };
@@ -25,12 +27,14 @@ export async function runSingle(
   await runHook(r.hooks, 'postWorkerInit', log, me);
   log.info(`ready: serving ${app.description} from the master (single-process mode)`);
   await runHook(r.hooks, 'whenReady', log, info);
+  notify?.ready('serving from the master (single-process mode)');
   return new Promise((done) => {
     let stopping = false;
     const untrap = trapSignals((action, sig) => {
       log.info(`received ${sig}`);
       if (action === 'stop' && !stopping) {
         stopping = true;
+        notify?.stopping('stopping');
         for (const l of listeners) l.server?.close();
         const grace = setTimeout(() => {
           log.warning(`${server.inFlight} request(s) still in flight at the graceful timeout`);
@@ -41,6 +45,7 @@ export async function runSingle(
           finish();
         });
       } else if (action === 'quick-stop') {
+        if (!stopping) notify?.stopping('stopping (quick)');
         finish();
       } else if (action !== 'stop') {
         log.info(`${sig} has no effect in single-process mode`);

@@ -3,6 +3,7 @@ import { fork } from 'node:child_process';
 import type { Resolved } from '../config/resolve.ts';
 import type { Config } from '../config/settings.ts';
 import type { ListenPlan, ToWorker } from '../ipc.ts';
+import type { Identity } from './identity.ts';
 import type { Listener } from './listeners.ts';
 
 const entry = new URL(
@@ -37,9 +38,15 @@ export function listenPlans(config: Config, listeners: readonly Listener[]): Lis
   });
 }
 
-export function spawnWorker(config: Config, listeners: readonly Listener[]) {
+/** `identity`: --user/--group; libuv sets gid, drops supplementary groups, then sets uid. */
+export function spawnWorker(
+  config: Config,
+  listeners: readonly Listener[],
+  identity: Identity | null = null,
+) {
   const inherit = config.dispatch === 'least-conn' ? [] : listeners.map((l) => l.fd);
   return fork(entry, [], {
+    ...(identity && { uid: identity.uid, gid: identity.gid }),
     execArgv: [...config.nodeArgs],
     env: { ...process.env, ...envPairs(config) },
     cwd: process.cwd(),

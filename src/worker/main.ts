@@ -216,6 +216,7 @@ function main(): void {
     'reopen-logs': () => {
       state.log?.reopen();
       state.server?.reopenLogs();
+      state.log?.debug('log files reopened');
     },
   });
   // The master is gone: finish what we have and leave; never linger as an orphan.

@@ -48,7 +48,9 @@ export function buildAppServer(
     connectionCap: sync ? 1 : config.workerConnections,
     requestTimeout: config.requestTimeout,
     accessLog: config.accessLogfile
-      ? openAccessLog(config.accessLogfile, config.accessLogformat)
+      ? openAccessLog(config.accessLogfile, config.accessLogformat, (n) =>
+          log.warning(`access log: dropped ${n} line(s): ${config.accessLogfile} cannot keep up`),
+        )
       : null,
     // Per-request hooks cost nothing unless the config file sets them.
     beforeRequest: preRequest && ((req) => runHook(hooks, 'preRequest', log, worker, req)),

@@ -224,7 +224,9 @@ export class AppServer {
    */
   drain(): Promise<void> {
     this.#drainPromise ??= new Promise((done) => {
-      this.#drained = done;
+      // Access-log lines are written asynchronously: they are all out before the worker exits.
+      const log = this.#o.accessLog;
+      this.#drained = log ? () => void log.flush().then(done) : done;
       this.#leaving = true;
       for (const socket of this.#sockets) {
         if (this.#upgraded.has(socket)) continue;

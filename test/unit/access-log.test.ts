@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { test } from 'node:test';
 import { GUNICORN_ACCESS_FORMAT } from '../../src/config/settings.ts';
 import { compileAccessFormat } from '../../src/log/access.ts';
+import { renderJson } from '../../src/log/access-json.ts';
 
 const req = {
   method: 'GET',
@@ -41,4 +42,34 @@ test('timing, path, query, header atoms; unknown atoms render -', () => {
     '%(m)s %(U)s %(q)s %(H)s %(M)s %(D)s %(L)s %({x-id}i)s %({x-trace}o)s %(Z)s',
   )(entry);
   assert.equal(line, 'GET /a b=1 HTTP/1.1 2 2500 0.002500 7 abc -');
+});
+
+test('%({NAME}e)s reads the environment; unset renders -', () => {
+  process.env.CORRAL_TEST_REGION = 'eu-1';
+  try {
+    const line = compileAccessFormat('%({CORRAL_TEST_REGION}e)s %({CORRAL_TEST_UNSET}e)s')(entry);
+    assert.equal(line, 'eu-1 -');
+  } finally {
+    delete process.env.CORRAL_TEST_REGION;
+  }
+});
+
+test("json: pino's fields and pino-http's req/res/responseTime, no Authorization", () => {
+  const parsed = JSON.parse(renderJson(entry));
+  assert.equal(parsed.level, 30);
+  assert.equal(parsed.time, entry.time.getTime());
+  assert.equal(parsed.pid, process.pid);
+  assert.equal(typeof parsed.hostname, 'string');
+  assert.equal(parsed.msg, 'GET /a?b=1 201');
+  assert.deepEqual(parsed.req, {
+    method: 'GET',
+    url: '/a?b=1',
+    protocol: 'HTTP/1.1',
+    remoteAddress: '127.0.0.1',
+    user: 'ann',
+    headers: { 'user-agent': 'test/1', referer: 'http://r/' },
+  });
+  assert.deepEqual(parsed.res, { statusCode: 201, headers: { 'content-length': '12' } });
+  assert.equal(parsed.bytes, 12);
+  assert.equal(parsed.responseTime, 2.5);
 });

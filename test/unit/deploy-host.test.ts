@@ -30,8 +30,9 @@ test('systemd: the socket unit listens on corral’s default port for all interf
 
 test('systemd: the service has the keys the guide promises and runs corral as its main process', async () => {
   const unit = parseUnit(readDeploy('systemd/myapp.service'));
-  // corral sends no sd_notify: Type=notify would wait for a READY=1 that never comes.
-  assert.equal(one(unit, 'Service', 'Type'), 'exec');
+  // corral sends READY=1 through systemd-notify, a child process: it needs NotifyAccess=all.
+  assert.equal(one(unit, 'Service', 'Type'), 'notify');
+  assert.equal(one(unit, 'Service', 'NotifyAccess'), 'all');
   assert.equal(one(unit, 'Service', 'KillMode'), 'mixed');
   assert.equal(one(unit, 'Service', 'KillSignal'), 'SIGTERM');
   assert.equal(SIGNAL_ACTIONS.SIGTERM, 'stop');
