@@ -5,6 +5,7 @@ import { dirname, relative, resolve } from 'node:path';
 import { loadApp } from '../app/load.ts';
 import { parseAppSpec } from '../app/spec.ts';
 import type { Resolved } from '../config/resolve.ts';
+import { loadWire } from '../config/tls.ts';
 import { AppLoadError, UsageError } from '../errors.ts';
 import { runHook } from '../hooks.ts';
 import { Logger } from '../log/logger.ts';
@@ -74,6 +75,8 @@ export async function serve(r: Resolved, reresolve: () => Promise<Resolved>): Pr
   const log = new Logger({ level: c.logLevel, file: c.errorLogfile, role: 'master' });
   process.title = `corral: master [${c.app}]`;
   const spec = checkAppFile(r);
+  // Certificates unreadable or broken: one line now, not a crash loop of workers later.
+  loadWire(c);
   // chdir and -e are applied above, so the probe (if sizing needs one) sees what workers will.
   const sizing = await sizeForConfig(c, { cwd: process.cwd(), env: process.env });
   const { count, why } = sizing;
@@ -135,6 +138,8 @@ export async function serve(r: Resolved, reresolve: () => Promise<Resolved>): Pr
   pidFile.write();
   const reload = async () => {
     const resolved = await reresolve();
+    // Renewed certificates that do not load: the reload fails and the old workers keep serving.
+    loadWire(resolved.config);
     const sized = await sizeForConfig(resolved.config, { cwd: process.cwd(), env: process.env });
     return { resolved, count: sized.count, adaptive: sized.adaptive ?? null };
   };

@@ -1,6 +1,7 @@
 /** Single-process mode (`-w 0` / `--single`): the master serves the app itself. */
 import { loadApp } from '../app/load.ts';
 import type { Resolved } from '../config/resolve.ts';
+import { loadWire } from '../config/tls.ts';
 import { EXIT } from '../errors.ts';
 import { runHook, type ServerInfo } from '../hooks.ts';
 import type { Logger } from '../log/logger.ts';
@@ -42,6 +43,17 @@ export async function runSingle(
         });
       } else if (action === 'quick-stop') {
         finish();
+      } else if (action === 'reload' && r.config.certfile) {
+        // Workers pick up renewed certificates when a HUP rolls them; here nothing rolls, so
+        // re-read them in place. A bad file changes nothing: the old ones keep serving.
+        try {
+          const { tls } = loadWire(r.config);
+          if (tls && server.setSecureContext(tls)) {
+            log.info(`reload: TLS certificate re-read from ${r.config.certfile}`);
+          }
+        } catch (err) {
+          log.error(`reload failed, nothing changed: ${(err as Error).message}`);
+        }
       } else if (action !== 'stop') {
         log.info(`${sig} has no effect in single-process mode`);
       }

@@ -4,6 +4,7 @@ import { guardListener } from '../app/load.ts';
 import { reportingTo } from '../app/reporting.ts';
 import { guardUpgrade, type UpgradeListener } from '../app/upgrade.ts';
 import type { Config } from '../config/settings.ts';
+import { loadWire } from '../config/tls.ts';
 import { type Hooks, runHook, type WorkerInfo } from '../hooks.ts';
 import { openAccessLog } from '../log/access.ts';
 import type { Logger } from '../log/logger.ts';
@@ -43,6 +44,8 @@ export function buildAppServer(
   const sync = config.workerClass === 'sync';
   const server = new AppServer({
     listener: guarded,
+    // Certificates are read here, when the worker boots: a HUP rolls workers onto new ones.
+    wire: loadWire(config),
     upgrade: upgradeGuarded,
     keepAlive: sync ? 0 : config.keepAlive,
     connectionCap: sync ? 1 : config.workerConnections,
@@ -66,6 +69,11 @@ export function buildAppServer(
       onTimedOut?.();
     },
     onHandoffClosed,
+  });
+  // A failed TLS handshake (no client certificate, a client that does not trust ours): the
+  // socket is closed by node:tls; say why at debug level.
+  server.http.on('tlsClientError', (err: NodeJS.ErrnoException) => {
+    log.debug(`TLS handshake failed: ${err.code ?? err.message}`);
   });
   server.http.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     log.debug(`client error: ${err.code ?? err.message}`);
