@@ -23,6 +23,8 @@ export type ToWorker =
       readonly configFile: string | null;
       readonly listen: readonly ListenPlan[];
       readonly maxRequests: number;
+      /** Certificate files read by the master (null: no TLS, or the worker reads them). */
+      readonly tlsFiles: TlsFiles | null;
     }
   /** A connection for bind number `bind` (the socket travels as the handle). */
   | { readonly t: 'conn'; readonly bind: number }
@@ -31,6 +33,7 @@ export type ToWorker =
   /** USR1 reached the master: reopen log files. */
   | { readonly t: 'reopen-logs' };
 
+import type { TlsFiles } from './config/tls.ts';
 import type { WorkerStats } from './metrics/stats.ts';
 
 export type { WorkerStats };

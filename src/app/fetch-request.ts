@@ -43,7 +43,8 @@ export function requestUrl(incoming: IncomingMessage, memo: HostMemo): string {
     if (!/^https?:\/\//i.test(target)) throw new BadRequestError('bad request target');
     return parse(target).href;
   }
-  const host = incoming.headers.host ?? localHost(incoming);
+  // HTTP/2 clients name the origin in `:authority` and usually send no Host.
+  const host = incoming.headers.host ?? authority(incoming) ?? localHost(incoming);
   if (PLAIN_TARGET.test(target) && !DOT_SEGMENT.test(target) && plainHost(host, memo)) {
     return `${scheme}://${host}${target}`;
   }
@@ -78,6 +79,11 @@ function parse(u: string): URL {
   }
 }
 
+function authority(incoming: IncomingMessage): string | undefined {
+  const a = incoming.headers[':authority'];
+  return typeof a === 'string' && a ? a : undefined;
+}
+
 /** HTTP/1.0 clients may send no Host: use the address the connection came in on. */
 function localHost(incoming: IncomingMessage): string {
   const { localAddress = 'localhost', localPort } = incoming.socket ?? {};
@@ -110,7 +116,15 @@ export class LazyRequest {
     if (this.#headers) return this.#headers;
     const raw = this.#incoming.rawHeaders;
     const h = new Headers();
-    for (let i = 0; i < raw.length; i += 2) h.append(raw[i] as string, raw[i + 1] as string);
+    if (this.#incoming.httpVersionMajor === 2) {
+      // HTTP/2 pseudo-headers (`:method`, `:path` …) are not header names a Headers takes.
+      for (let i = 0; i < raw.length; i += 2) {
+        const name = raw[i] as string;
+        if (name[0] !== ':') h.append(name, raw[i + 1] as string);
+      }
+    } else {
+      for (let i = 0; i < raw.length; i += 2) h.append(raw[i] as string, raw[i + 1] as string);
+    }
     this.#headers = h;
     return h;
   }

@@ -5,6 +5,7 @@ import { dirname, relative, resolve } from 'node:path';
 import { loadApp } from '../app/load.ts';
 import { parseAppSpec } from '../app/spec.ts';
 import type { Resolved } from '../config/resolve.ts';
+import { loadWire, readTlsFiles } from '../config/tls.ts';
 import { AppLoadError, UsageError } from '../errors.ts';
 import { runHook } from '../hooks.ts';
 import { Logger } from '../log/logger.ts';
@@ -98,6 +99,8 @@ export async function serve(r: Resolved, reresolve: () => Promise<Resolved>): Pr
   const identity = resolveIdentity(r);
   const owner = changesIdentity(identity) ? identity : null;
   const notify = SystemdNotify.fromEnv(process.env, log);
+  // Certificates unreadable or broken: one line now, not a crash loop of workers later.
+  loadWire(c);
   // chdir and -e are applied above, so the probe (if sizing needs one) sees what workers will.
   const sizing = await sizeForConfig(c, { cwd: process.cwd(), env: process.env });
   const { count, why } = sizing;
@@ -175,6 +178,8 @@ export async function serve(r: Resolved, reresolve: () => Promise<Resolved>): Pr
   }
   const reload = async () => {
     const resolved = await reresolve();
+    // Renewed certificates that do not load: the reload fails and the old workers keep serving.
+    loadWire(resolved.config);
     const sized = await sizeForConfig(resolved.config, { cwd: process.cwd(), env: process.env });
     return { resolved, count: sized.count, adaptive: sized.adaptive ?? null };
   };
@@ -184,8 +189,10 @@ export async function serve(r: Resolved, reresolve: () => Promise<Resolved>): Pr
       // The master serves only in single-process mode; otherwise it never loads the HTTP server.
       const { runSingle } = await import('../master/single.ts');
       // Bound as root; the app is loaded and served as the user.
+      // The certificate and key too are read as root, before the drop.
+      const tlsFiles = readTlsFiles(c);
       if (owner) dropPrivileges(owner);
-      return await runSingle(r, listeners, log, notify);
+      return await runSingle(r, listeners, log, notify, tlsFiles);
     }
     const adaptive = sizing.adaptive ?? null;
     const master = new Master({

@@ -17,6 +17,7 @@ import {
   settings,
 } from './settings.ts';
 import { describeSource, type Source } from './sources.ts';
+import { checkTlsSettings } from './tls.ts';
 import { ValueError } from './values.ts';
 
 export interface Resolved {
@@ -156,6 +157,7 @@ function combine(
       );
     }
   }
+  checkTlsSettings(values, from);
   if (values.workerClass === 'sync' && values.dispatch !== 'least-conn') {
     throw new UsageError(
       `corral: workerClass sync (from ${from('workerClass')}) needs dispatch least-conn, got ${values.dispatch} (from ${from('dispatch')}): only the master knows which worker is idle`,

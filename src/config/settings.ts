@@ -102,6 +102,18 @@ const workerClassType = oneOf(WORKER_CLASSES, {
   tornado: 'async',
   gthread: 'thread',
 });
+/** Gunicorn's ssl.CERT_* numbers, or their names. */
+export const CERT_REQS = ['none', 'optional', 'required'] as const;
+export type CertReqs = (typeof CERT_REQS)[number];
+const certReqsNames = oneOf(CERT_REQS, { '0': 'none', '1': 'optional', '2': 'required' });
+const certReqsType: ValueType<CertReqs> = {
+  ...certReqsNames,
+  // A config file may give Gunicorn's number as a number (`certReqs: 2`).
+  parse: (raw) => certReqsNames.parse(typeof raw === 'number' ? String(raw) : raw),
+};
+export const HTTP_PROTOCOLS = ['h1', 'h2', 'h2c'] as const;
+export type HttpProtocol = (typeof HTTP_PROTOCOLS)[number];
+const httpProtocolType = oneOf(HTTP_PROTOCOLS);
 const envPair = refine(text('KEY=VALUE'), 'KEY=VALUE pairs', (s) => /^[A-Za-z_][\w.]*=/.test(s));
 const bindAddr = text('ADDRESS');
 
@@ -239,6 +251,59 @@ export const settings = {
     flags: ['-g', '--group'],
     section: 'Worker processes',
     doc: "Run workers with this group (name or numeric gid); by default the --user's primary group.",
+  }),
+  certfile: setting({
+    type: optionalText('FILE'),
+    default: null,
+    flags: ['--certfile'],
+    section: 'Server socket',
+    doc: 'TLS certificate (PEM, chain after the leaf); with --keyfile, workers serve HTTPS.',
+    notes:
+      'Read when each worker boots, so a HUP (which rolls the workers) picks up a renewed certificate; in single-process mode a HUP re-reads it in place. A file that cannot be read or parsed stops the start, and makes a HUP fail with nothing changed. See docs/tls.md.',
+  }),
+  keyfile: setting({
+    type: optionalText('FILE'),
+    default: null,
+    flags: ['--keyfile'],
+    section: 'Server socket',
+    doc: 'TLS private key (PEM) for --certfile.',
+  }),
+  caCerts: setting({
+    type: optionalText('FILE'),
+    default: null,
+    flags: ['--ca-certs'],
+    section: 'Server socket',
+    doc: 'CA certificates (PEM) client certificates are checked against (see --cert-reqs).',
+  }),
+  certReqs: setting({
+    type: certReqsType,
+    default: 'none',
+    flags: ['--cert-reqs'],
+    section: 'Server socket',
+    doc: "Client certificates: none (0, Gunicorn's CERT_NONE), optional (1: asked for, checked when given) or required (2: a client without a valid one is refused in the handshake).",
+  }),
+  ciphers: setting({
+    type: optionalText('CIPHERS'),
+    default: null,
+    flags: ['--ciphers'],
+    section: 'Server socket',
+    doc: "OpenSSL cipher list for TLS 1.2 and older; unset = Node's default.",
+  }),
+  httpProtocols: setting({
+    type: list(httpProtocolType),
+    default: ['h1'],
+    flags: ['--http-protocols'],
+    section: 'Server socket',
+    doc: 'HTTP versions served, comma-separated: h1, h2 (HTTP/2 over TLS, chosen by ALPN, HTTP/1.1 for the rest), h2c (cleartext HTTP/2 with prior knowledge).',
+    notes:
+      '`h2` needs --certfile/--keyfile; `h2c` is cleartext only. `h1,h2c` serves both on one port: a connection that opens with the HTTP/2 preface is HTTP/2. See docs/tls.md.',
+  }),
+  http2: setting({
+    type: boolean(),
+    default: false,
+    flags: ['--http2'],
+    section: 'Server socket',
+    doc: 'Shorthand: add h2 to --http-protocols (HTTP/2 over TLS, HTTP/1.1 fallback).',
   }),
   workers: setting({
     type: workersType,

@@ -1,6 +1,7 @@
 /** Single-process mode (`-w 0` / `--single`): the master serves the app itself. */
 import { loadApp } from '../app/load.ts';
 import type { Resolved } from '../config/resolve.ts';
+import { loadWire, type TlsFiles } from '../config/tls.ts';
 import { EXIT } from '../errors.ts';
 import { runHook, type ServerInfo } from '../hooks.ts';
 import type { Logger } from '../log/logger.ts';
@@ -14,6 +15,7 @@ export async function runSingle(
   listeners: readonly Listener[],
   log: Logger,
   notify: SystemdNotify | null = null,
+  tlsFiles: TlsFiles | null = null,
 ): Promise<number> {
   const app = await loadApp(r.config.app ?? '', process.cwd());
   const me = { pid: process.pid, id: 0 };
@@ -21,6 +23,7 @@ export async function runSingle(
     hooks: r.hooks,
     worker: me,
     upgrade: app.upgrade,
+    tlsFiles,
   });
   for (const l of listeners) l.server?.on('connection', (s) => server.adopt(s));
   const info: ServerInfo = { pid: process.pid, workers: 0, binds: listeners.map((l) => l.url) };
@@ -47,6 +50,17 @@ export async function runSingle(
       } else if (action === 'quick-stop') {
         if (!stopping) notify?.stopping('stopping (quick)');
         finish();
+      } else if (action === 'reload' && r.config.certfile) {
+        // Workers pick up renewed certificates when a HUP rolls them; here nothing rolls, so
+        // re-read them in place. A bad file changes nothing: the old ones keep serving.
+        try {
+          const { tls } = loadWire(r.config);
+          if (tls && server.setSecureContext(tls)) {
+            log.info(`reload: TLS certificate re-read from ${r.config.certfile}`);
+          }
+        } catch (err) {
+          log.error(`reload failed, nothing changed: ${(err as Error).message}`);
+        }
       } else if (action !== 'stop') {
         log.info(`${sig} has no effect in single-process mode`);
       }

@@ -2,6 +2,7 @@
 import { fork } from 'node:child_process';
 import type { Resolved } from '../config/resolve.ts';
 import type { Config } from '../config/settings.ts';
+import { readTlsFiles, type TlsFiles } from '../config/tls.ts';
 import type { ListenPlan, ToWorker } from '../ipc.ts';
 import type { Identity } from './identity.ts';
 import type { Listener } from './listeners.ts';
@@ -55,6 +56,19 @@ export function spawnWorker(
   });
 }
 
+/**
+ * The master (root, before --user applies to workers) reads the certificate and key for each
+ * worker it starts: read at every start, so a HUP's new workers get renewed files. When they
+ * cannot be read now the worker tries itself and reports the error as a boot failure.
+ */
+function masterReadTls(c: Config): TlsFiles | null {
+  try {
+    return readTlsFiles(c);
+  } catch {
+    return null;
+  }
+}
+
 /** What a new worker is told: its number, the config, how to listen, its max-requests limit. */
 export function bootMessage(
   id: number,
@@ -71,5 +85,6 @@ export function bootMessage(
     configFile: r.file,
     listen: listenPlans(c, listeners),
     maxRequests: c.maxRequests ? c.maxRequests + jitter : 0,
+    tlsFiles: masterReadTls(c),
   };
 }

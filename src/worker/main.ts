@@ -79,7 +79,7 @@ async function boot(msg: Boot, state: State) {
     await runHook(hooks, 'postFork', log, me);
     if (config.workerClass === 'thread') {
       // Each thread loads its own copy of the app; this thread only supervises them.
-      const pool = new ThreadPool(config, msg.configFile, id, msg.listen, log);
+      const pool = new ThreadPool(config, msg.configFile, id, msg.listen, log, msg.tlsFiles);
       await pool.start();
       state.server = pool;
       if (msg.maxRequests > 0) watchMaxRequests(pool, msg.maxRequests, log);
@@ -112,6 +112,7 @@ async function boot(msg: Boot, state: State) {
     onTimedOut: config.workerClass === 'sync' ? () => retire('request-timeout') : undefined,
     onHandoffClosed: batchClosed(),
     upgrade: app.upgrade,
+    tlsFiles: msg.tlsFiles,
   });
   state.server = server;
   try {

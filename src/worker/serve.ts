@@ -4,6 +4,7 @@ import { guardListener } from '../app/load.ts';
 import { reportingTo } from '../app/reporting.ts';
 import { guardUpgrade, type UpgradeListener } from '../app/upgrade.ts';
 import type { Config } from '../config/settings.ts';
+import { loadWire, type TlsFiles } from '../config/tls.ts';
 import { type Hooks, runHook, type WorkerInfo } from '../hooks.ts';
 import { openAccessLog } from '../log/access.ts';
 import type { Logger } from '../log/logger.ts';
@@ -17,6 +18,8 @@ export interface BuildOptions {
   readonly onHandoffClosed?: AppServerOptions['onHandoffClosed'];
   /** After a request was cut by --request-timeout (a sync worker then asks to be replaced). */
   readonly onTimedOut?: () => void;
+  /** Certificate files the master read (else they are read here). */
+  readonly tlsFiles?: TlsFiles | null;
   /** The app's upgrade listener (its module's `upgrade` export). */
   readonly upgrade?: UpgradeListener | null;
 }
@@ -25,7 +28,7 @@ export function buildAppServer(
   config: Config,
   listener: RequestListener,
   log: Logger,
-  { hooks, worker, onRequestDone, onHandoffClosed, onTimedOut, upgrade }: BuildOptions,
+  { hooks, worker, onRequestDone, onHandoffClosed, onTimedOut, upgrade, tlsFiles }: BuildOptions,
 ): AppServer {
   const report = (err: unknown, req: IncomingMessage) => {
     log.error(`error handling ${req.method} ${req.url}: ${(err as Error)?.stack ?? err}`);
@@ -43,6 +46,8 @@ export function buildAppServer(
   const sync = config.workerClass === 'sync';
   const server = new AppServer({
     listener: guarded,
+    // Certificates are read here, when the worker boots: a HUP rolls workers onto new ones.
+    wire: loadWire(config, tlsFiles),
     upgrade: upgradeGuarded,
     keepAlive: sync ? 0 : config.keepAlive,
     connectionCap: sync ? 1 : config.workerConnections,
@@ -68,6 +73,11 @@ export function buildAppServer(
       onTimedOut?.();
     },
     onHandoffClosed,
+  });
+  // A failed TLS handshake (no client certificate, a client that does not trust ours): the
+  // socket is closed by node:tls; say why at debug level.
+  server.http.on('tlsClientError', (err: NodeJS.ErrnoException) => {
+    log.debug(`TLS handshake failed: ${err.code ?? err.message}`);
   });
   server.http.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     log.debug(`client error: ${err.code ?? err.message}`);

@@ -4,20 +4,16 @@
  * resetting anyone.
  */
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
-import { createRequire } from 'node:module';
+import type { Http2ServerRequest, ServerHttp2Session } from 'node:http2';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
 import type { UpgradeListener } from '../app/upgrade.ts';
+import type { Wire, WireTls } from '../config/tls.ts';
 import type { ListenPlan } from '../ipc.ts';
 import type { AccessLog } from '../log/access.ts';
 import { RequestStats } from '../metrics/stats.ts';
-
-/**
- * An ESM import of node:http evaluates every export of its namespace, including the lazy
- * WebSocket and MessageEvent ones, which load undici: 12 MiB more RSS in each worker
- * (measured: 57 vs 45 MiB for a process that only loads node:http). require() does not.
- */
-const { createServer } = createRequire(import.meta.url)('node:http') as typeof import('node:http');
+import { createServers, type WireServers } from './wire.ts';
 
 /**
  * When draining, a keep-alive connection that was idle is closed only after this long without
@@ -28,6 +24,8 @@ const IDLE_GRACE_MS = 1000;
 
 export interface AppServerOptions {
   readonly listener: RequestListener;
+  /** Cleartext HTTP/1 unless TLS or HTTP/2 is configured (config/tls.ts). */
+  readonly wire?: Wire;
   /** The app's `'upgrade'` listener (WebSocket), if it exports one. */
   readonly upgrade?: UpgradeListener | null;
   /** Seconds an idle keep-alive connection stays open; 0 = close after each response. */
@@ -48,6 +46,12 @@ export interface AppServerOptions {
 }
 
 type WithMessage = Socket & { _httpMessage?: ServerResponse | null };
+/** The TCP socket under a TLS socket (node:tls keeps it; no public accessor). */
+type Wrapping = TLSSocket & { _parent?: Socket };
+const CLEARTEXT_H1: Wire = { tls: null, h1: true, h2: false };
+/** On a socket that runs an HTTP/2 session: the session. */
+const SESSION = Symbol('corral.h2session');
+type Carrying = Socket & { [SESSION]?: ServerHttp2Session };
 
 /** When a response's request started (performance.now()), kept on the response itself. */
 const STARTED = Symbol('corral.started');
@@ -62,6 +66,9 @@ export class AppServer {
   readonly #o: AppServerOptions;
   readonly #sockets = new Set<Socket>();
   readonly #listeners: NetServer[] = [];
+  readonly #wire: WireServers;
+  /** Open HTTP/2 sessions (their sockets carry them too, under SESSION). */
+  readonly #sessions = new Set<ServerHttp2Session>();
   /** Requests in flight; kept only when a request timeout is set. */
   readonly #running = new Set<Timed>();
   /** The one 'close' listener every response gets (`this` is the response): no closure each. */
@@ -84,23 +91,26 @@ export class AppServer {
     this.#closed = function (this: ServerResponse) {
       server.#done(this as Timed);
     };
-    this.http = createServer(
-      { keepAliveTimeout: Math.max(1, opts.keepAlive * 1000) },
-      this.#handle,
-    );
+    const keepAliveMs = Math.max(1, opts.keepAlive * 1000);
+    this.#wire = createServers(opts.wire ?? CLEARTEXT_H1, keepAliveMs, this.#handle);
+    this.http = this.#wire.main;
     // node:http starts tracking connections (idle closing, header and request timeouts) on
     // 'listening'. Our HTTP server never listens itself (sockets arrive from the master or
     // from per-bind listeners), so tell it to start now.
     this.http.emit('listening');
-    this.http.on('connection', (socket: Socket) => {
-      this.#sockets.add(socket);
-      if (this.#sockets.size >= opts.connectionCap) this.#squeeze();
-      socket.once('close', () => {
-        this.#sockets.delete(socket);
-        this.#idleSince.delete(socket);
-        this.#checkDrained();
-      });
+    // Over TLS, node:http's per-connection state lives on the TLS socket: track that one
+    // from the handshake on, in place of the TCP socket under it.
+    this.#wire.secure?.on('secureConnection', (tls: Wrapping) => {
+      const raw = tls._parent;
+      if (!raw || !this.#sockets.delete(raw)) return;
+      this.#idleSince.delete(raw);
+      this.#track(tls);
     });
+    if (opts.wire?.h2) {
+      for (const s of this.#wire.all) {
+        s.on('session', (session: ServerHttp2Session) => this.#session(session, keepAliveMs));
+      }
+    }
     const { upgrade } = opts;
     if (upgrade) {
       const context = { signal: this.#draining.signal };
@@ -117,6 +127,60 @@ export class AppServer {
     }
   }
 
+  /** Count a connection until it closes; at the cap, start closing idle keep-alive ones. */
+  #track(socket: Socket): void {
+    this.#sockets.add(socket);
+    if (this.#sockets.size >= this.#o.connectionCap) this.#squeeze();
+    socket.once('close', () => {
+      this.#sockets.delete(socket);
+      this.#idleSince.delete(socket);
+      this.#checkDrained();
+    });
+  }
+
+  /** A connection arrived (handed over or accepted here): track it, then serve it. */
+  #take(socket: Socket): void {
+    this.#track(socket);
+    this.#wire.accept(socket);
+  }
+
+  /**
+   * An HTTP/2 session: tracked by its socket so draining can send GOAWAY, and closed after
+   * keep-alive seconds without an open stream (HTTP/2's keep-alive).
+   */
+  #session(session: ServerHttp2Session, keepAliveMs: number): void {
+    // session.socket is a proxy; a property set on it lands on the real socket, so the
+    // socket tracked above is known as HTTP/2 (never closed as an idle HTTP/1 connection).
+    (session.socket as Carrying)[SESSION] = session;
+    this.#sessions.add(session);
+    session.once('close', () => this.#sessions.delete(session));
+    session.on('error', () => {});
+    if (this.#drainPromise) {
+      session.close();
+      return;
+    }
+    let open = 0;
+    session.on('stream', (stream) => {
+      open++;
+      stream.once('close', () => {
+        if (--open === 0) session.setTimeout(keepAliveMs);
+      });
+    });
+    session.on('timeout', () => {
+      if (open === 0) session.close();
+    });
+    session.setTimeout(keepAliveMs);
+  }
+
+  /**
+   * This response is the connection's last: `Connection: close` on HTTP/1; on HTTP/2 (where
+   * that header is illegal) a GOAWAY, which lets the streams already open finish.
+   */
+  #closeAfter(req: IncomingMessage, res: ServerResponse): void {
+    if (req.httpVersionMajor === 2) (req as unknown as Http2ServerRequest).stream.session?.close();
+    else res.setHeader('connection', 'close');
+  }
+
   /**
    * Per request: two counters, a timestamp on the response and one shared listener; nothing
    * else is allocated here. Metrics are counters and a histogram (metrics/stats.ts) that the
@@ -128,7 +192,7 @@ export class AppServer {
     const o = this.#o;
     (res as Timed)[STARTED] = performance.now();
     if (this.#leaving || o.keepAlive === 0 || this.#sockets.size >= o.connectionCap) {
-      res.setHeader('connection', 'close');
+      this.#closeAfter(req, res);
     }
     if (o.requestTimeout > 0) this.#running.add(res as Timed);
     res.on('close', this.#closed);
@@ -153,7 +217,10 @@ export class AppServer {
     this.stats.observe(res.statusCode, (end - start) / 1000);
     if (accessLog) accessLog.write({ req, res, start, end, time: new Date() });
     afterRequest?.(req, res, this.requests);
-    if (this.#sweep && !req.socket?.destroyed) this.#idleSince.set(req.socket, Date.now());
+    // (An HTTP/2 stream's socket is its session's, idle or not: sessions close by GOAWAY.)
+    if (this.#sweep && req.httpVersionMajor !== 2 && !req.socket?.destroyed) {
+      this.#idleSince.set(req.socket, Date.now());
+    }
   }
 
   /** Answer requests that ran past the request timeout; later writes by the app are dropped. */
@@ -167,7 +234,8 @@ export class AppServer {
       this.#o.onRequestTimeout?.(res.req, ran);
       res.on('error', () => {});
       if (!res.headersSent) {
-        res.writeHead(503, { 'content-type': 'text/plain', connection: 'close' });
+        const h2 = res.req.httpVersionMajor === 2;
+        res.writeHead(503, h2 ? TIMEOUT_HEADERS_H2 : TIMEOUT_HEADERS);
         res.end('Service Unavailable: the request timed out\n');
       } else {
         res.destroy();
@@ -190,7 +258,7 @@ export class AppServer {
     // node:http turns Nagle off on the sockets it accepts (noDelay); these were accepted by
     // the master, so do it here: a response written in pieces must not wait for an ACK.
     socket.setNoDelay(true);
-    this.http.emit('connection', socket);
+    this.#take(socket);
     socket.resume();
   }
 
@@ -200,9 +268,7 @@ export class AppServer {
    */
   listen(plan: ListenPlan, backlog: number): Promise<void> {
     if (plan.kind === 'handoff') return Promise.resolve();
-    const listener = createNetServer({ noDelay: true }, (socket) =>
-      this.http.emit('connection', socket),
-    );
+    const listener = createNetServer({ noDelay: true }, (socket) => this.#take(socket));
     this.#listeners.push(listener);
     const opts =
       plan.kind === 'fd'
@@ -228,8 +294,10 @@ export class AppServer {
       const log = this.#o.accessLog;
       this.#drained = log ? () => void log.flush().then(done) : done;
       this.#leaving = true;
+      // HTTP/2: GOAWAY; each session closes once its open streams are done.
+      for (const session of this.#sessions) session.close();
       for (const socket of this.#sockets) {
-        if (this.#upgraded.has(socket)) continue;
+        if (this.#upgraded.has(socket) || (socket as Carrying)[SESSION]) continue;
         const res = (socket as WithMessage)._httpMessage;
         if (res && !res.headersSent) res.setHeader('connection', 'close');
       }
@@ -252,7 +320,8 @@ export class AppServer {
     const now = Date.now();
     for (const socket of this.#sockets) {
       // Upgraded connections are the app's (WebSocket): they are never idle in HTTP's sense.
-      if (this.#upgraded.has(socket)) continue;
+      // HTTP/2 sessions close by GOAWAY (drain) or their own keep-alive timeout.
+      if (this.#upgraded.has(socket) || (socket as Carrying)[SESSION]) continue;
       if (!(socket as WithMessage)._httpMessage) this.#idleSince.set(socket, now);
     }
     this.#sweep = setInterval(() => this.#closeIdle(), 100);
@@ -269,10 +338,23 @@ export class AppServer {
     }
     const now = Date.now();
     for (const [socket, since] of this.#idleSince) {
-      const busy = (socket as WithMessage)._httpMessage || this.#upgraded.has(socket);
+      const busy =
+        (socket as WithMessage)._httpMessage ||
+        this.#upgraded.has(socket) ||
+        (socket as Carrying)[SESSION];
       if (busy) this.#idleSince.delete(socket);
       else if (now - since >= IDLE_GRACE_MS) socket.end();
     }
+  }
+
+  /**
+   * Certificates re-read (single-process mode, on HUP): new handshakes use them; connections
+   * already open keep theirs.
+   */
+  setSecureContext(tls: WireTls): boolean {
+    if (!this.#wire.secure) return false;
+    this.#wire.secure.setSecureContext(tls);
+    return true;
   }
 
   /** Open connections. */
@@ -292,6 +374,9 @@ export class AppServer {
     }
   }
 }
+
+const TIMEOUT_HEADERS = { 'content-type': 'text/plain', connection: 'close' };
+const TIMEOUT_HEADERS_H2 = { 'content-type': 'text/plain' };
 
 const METHODS = [
   'writeHead',

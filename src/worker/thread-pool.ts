@@ -5,6 +5,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../config/settings.ts';
+import type { TlsFiles } from '../config/tls.ts';
 import type { ListenPlan } from '../ipc.ts';
 import type { Logger } from '../log/logger.ts';
 import { EMPTY_STATS, type RequestStats } from '../metrics/stats.ts';
@@ -45,10 +46,11 @@ export class ThreadPool {
     id: number,
     listen: readonly ListenPlan[],
     log: Logger,
+    tlsFiles: TlsFiles | null,
   ) {
     this.#config = config;
     this.#log = log;
-    this.#data = { config, configFile, id, listen };
+    this.#data = { config, configFile, id, listen, tlsFiles };
   }
 
   /** Start every thread; rejects with the first boot failure (the app cannot load). */

@@ -6,6 +6,7 @@ import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { loadApp } from '../app/load.ts';
 import { loadConfigFile } from '../config/file.ts';
 import type { Config } from '../config/settings.ts';
+import type { TlsFiles } from '../config/tls.ts';
 import { EXIT } from '../errors.ts';
 import { HOOK_NAMES, type Hooks } from '../hooks.ts';
 import type { ListenPlan } from '../ipc.ts';
@@ -19,6 +20,7 @@ export interface ThreadData {
   readonly configFile: string | null;
   readonly id: number;
   readonly listen: readonly ListenPlan[];
+  readonly tlsFiles: TlsFiles | null;
 }
 
 export type FromThread =
@@ -86,6 +88,7 @@ async function main(): Promise<void> {
       hooks,
       worker: { pid: process.pid, id },
       upgrade: app.upgrade,
+      tlsFiles: data.tlsFiles,
     });
     for (const plan of data.listen) await server.listen(plan, config.backlog);
   } catch (err) {

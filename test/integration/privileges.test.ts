@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { get as httpsGet } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -109,6 +110,71 @@ test('-w 0 --user nobody: the one process binds, then serves as nobody', { skip 
     assert.equal(Number(r.headers['x-pid']), pid);
   } finally {
     assert.equal(await server.stop(), 0);
+  }
+});
+
+/** A self-signed certificate and a key only root may read (0600), as a real key is kept. */
+function rootOnlyCertificate(): { cert: string; key: string } | null {
+  const dir = mkdtempSync(join(tmpdir(), 'corral-priv-tls-'));
+  const cert = join(dir, 'cert.pem');
+  const key = join(dir, 'key.pem');
+  const made = spawnSync('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=localhost',
+    '-keyout',
+    key,
+    '-out',
+    cert,
+  ]);
+  if (made.error || made.status !== 0) return null;
+  chmodSync(key, 0o600);
+  return { cert, key };
+}
+
+function httpsStatus(url: string): Promise<number> {
+  return new Promise((done, fail) => {
+    const req = httpsGet(url, { rejectUnauthorized: false }, (res) => {
+      res.resume();
+      res.on('end', () => done(res.statusCode ?? 0));
+    });
+    req.on('error', fail);
+    req.setTimeout(10_000, () => req.destroy(new Error('timed out')));
+  });
+}
+
+const tls = skip ? null : rootOnlyCertificate();
+
+test('--user nobody with TLS: the master reads a key only root can read; workers serve HTTPS', {
+  skip: skip || (tls ? false : 'openssl is not installed'),
+}, async () => {
+  const { cert, key } = tls as { cert: string; key: string };
+  for (const workers of ['2', '0']) {
+    const server = await startCorral([
+      app,
+      '-w',
+      workers,
+      '-b',
+      '127.0.0.1:0',
+      '--user',
+      'nobody',
+      '--certfile',
+      cert,
+      '--keyfile',
+      key,
+    ]);
+    try {
+      const port = new URL(server.url).port;
+      assert.equal(await httpsStatus(`https://127.0.0.1:${port}/`), 200, `-w ${workers}`);
+    } finally {
+      assert.equal(await server.stop(), 0);
+    }
   }
 });
 
