@@ -1,5 +1,6 @@
 /** Build the app server from config and hooks; shared by workers and single-process mode. */
 import type { IncomingMessage, RequestListener } from 'node:http';
+import type { Socket } from 'node:net';
 import { guardListener } from '../app/load.ts';
 import { reportingTo } from '../app/reporting.ts';
 import { guardUpgrade, type UpgradeListener } from '../app/upgrade.ts';
@@ -7,6 +8,7 @@ import type { Config } from '../config/settings.ts';
 import { type Hooks, runHook, type WorkerInfo } from '../hooks.ts';
 import { openAccessLog } from '../log/access.ts';
 import type { Logger } from '../log/logger.ts';
+import { answerClientError, type ClientError, limitsFrom, type OnRefused } from './limits.ts';
 import { AppServer, type AppServerOptions } from './server.ts';
 
 export interface BuildOptions {
@@ -41,6 +43,14 @@ export function buildAppServer(
   const { preRequest, postRequest } = hooks;
   // sync: one request at a time, so no keep-alive (an idle connection would hold the worker).
   const sync = config.workerClass === 'sync';
+  const limits = limitsFrom(config);
+  // One line per refusal; timeouts and size limits are worth a warning, malformed input is
+  // everyday internet noise.
+  const onRefused: OnRefused = ({ status, reason }, client) => {
+    const line = `refused ${client}: ${status} ${reason}`;
+    if (status === 400) log.info(line);
+    else log.warning(line);
+  };
   const server = new AppServer({
     listener: guarded,
     upgrade: upgradeGuarded,
@@ -66,18 +76,11 @@ export function buildAppServer(
       onTimedOut?.();
     },
     onHandoffClosed,
+    limits,
+    onRefused,
   });
-  server.http.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-    log.debug(`client error: ${err.code ?? err.message}`);
-    if (socket.writable && !socket.destroyed) {
-      const status =
-        err.code === 'HPE_HEADER_OVERFLOW'
-          ? '431 Request Header Fields Too Large'
-          : '400 Bad Request';
-      socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
-    } else {
-      socket.destroy();
-    }
-  });
+  server.http.on('clientError', (err: ClientError, socket) =>
+    answerClientError(err, socket as Socket, limits, onRefused),
+  );
   return server;
 }

@@ -11,6 +11,14 @@ import type { UpgradeListener } from '../app/upgrade.ts';
 import type { ListenPlan } from '../ipc.ts';
 import type { AccessLog } from '../log/access.ts';
 import { RequestStats } from '../metrics/stats.ts';
+import {
+  closing,
+  httpOptions,
+  type Limits,
+  type OnRefused,
+  refuseRequest,
+  silence,
+} from './limits.ts';
 
 /**
  * An ESM import of node:http evaluates every export of its namespace, including the lazy
@@ -37,6 +45,10 @@ export interface AppServerOptions {
   /** Seconds a request may run before it is answered 503; 0 = no limit. */
   readonly requestTimeout: number;
   readonly accessLog: AccessLog | null;
+  /** Request limits, strict parsing and slow-client timeouts (limits.ts). */
+  readonly limits: Limits;
+  /** A request or connection was refused by a limit or as malformed: log it. */
+  readonly onRefused: OnRefused;
   /** Runs before the app sees the request; the request waits for a returned promise. */
   readonly beforeRequest?: (req: IncomingMessage) => unknown;
   /** Runs after each response is done (finished or aborted). */
@@ -84,9 +96,15 @@ export class AppServer {
     this.#closed = function (this: ServerResponse) {
       server.#done(this as Timed);
     };
+    const { maxHeadersCount, ...limitOptions } = httpOptions(opts.limits);
     this.http = createServer(
-      { keepAliveTimeout: Math.max(1, opts.keepAlive * 1000) },
+      { keepAliveTimeout: Math.max(1, opts.keepAlive * 1000), ...limitOptions },
       this.#handle,
+    );
+    this.http.maxHeadersCount = maxHeadersCount;
+    // Expect: 100-continue: refuse an oversized body before the client sends it.
+    this.http.on('checkContinue', (req: IncomingMessage, res: ServerResponse) =>
+      this.#serve(req, res, true),
     );
     // node:http starts tracking connections (idle closing, header and request timeouts) on
     // 'listening'. Our HTTP server never listens itself (sockets arrive from the master or
@@ -122,7 +140,11 @@ export class AppServer {
    * else is allocated here. Metrics are counters and a histogram (metrics/stats.ts) that the
    * heartbeat carries twice a second; the access log costs nothing when it is off.
    */
-  readonly #handle: RequestListener = (req, res) => {
+  readonly #handle: RequestListener = (req, res) => this.#serve(req, res, false);
+
+  #serve(req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): void {
+    // Pipelined behind a refused request: its connection is closing, nobody gets an answer.
+    if (closing(req)) return;
     this.requests++;
     this.inFlight++;
     const o = this.#o;
@@ -132,6 +154,8 @@ export class AppServer {
     }
     if (o.requestTimeout > 0) this.#running.add(res as Timed);
     res.on('close', this.#closed);
+    if (refuseRequest(req, res, o.limits, o.onRefused)) return;
+    if (expectsContinue) res.writeContinue();
     if (o.beforeRequest) {
       const r = o.beforeRequest(req);
       if (r && typeof (r as Promise<unknown>).then === 'function') {
@@ -140,7 +164,7 @@ export class AppServer {
       }
     }
     o.listener(req, res);
-  };
+  }
 
   /** A response is done: finished, or cut short by the client or a timeout. */
   #done(res: Timed): void {
@@ -269,7 +293,15 @@ export class AppServer {
     for (const [socket, since] of this.#idleSince) {
       const busy = (socket as WithMessage)._httpMessage || this.#upgraded.has(socket);
       if (busy) this.#idleSince.delete(socket);
-      else if (now - since >= IDLE_GRACE_MS) socket.end();
+      else if (now - since < IDLE_GRACE_MS) continue;
+      else if (!socket.writableEnded) {
+        socket.end();
+        this.#idleSince.set(socket, now);
+      } else {
+        // Ended a grace ago and still open: a client that ignores our FIN (a slowloris
+        // trickling its head) must not keep the slot.
+        socket.destroy();
+      }
     }
   }
 
@@ -288,24 +320,5 @@ export class AppServer {
       this.#drained = null;
       done();
     }
-  }
-}
-
-const METHODS = [
-  'writeHead',
-  'setHeader',
-  'appendHeader',
-  'removeHeader',
-  'write',
-  'end',
-  'flushHeaders',
-];
-
-/** After a timeout answer, the app's own late writes must not throw inside the worker. */
-function silence(res: ServerResponse): void {
-  for (const m of METHODS) {
-    (res as unknown as Record<string, unknown>)[m] = function (this: unknown) {
-      return m === 'write' ? true : this;
-    };
   }
 }
