@@ -408,6 +408,20 @@ export function silence(res: ServerResponse): void {
   }
 }
 
+/** A client gets this long to read an answer and close before its connection is destroyed. */
+const LINGER_MS = 2000;
+
+/**
+ * Write the answer and close our side; destroy the connection if the client has not closed
+ * its side a while later: one that ignores our FIN (a slowloris) must not keep the slot.
+ */
+function endWith(socket: Socket, status: number): void {
+  socket.end(rawAnswer(status));
+  const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
+}
+
 /**
  * Answer a clientError (limits, parse errors, timeouts) and close; log through onRefused.
  * node:http may report more errors for the same connection as more bytes arrive: only the
@@ -435,7 +449,7 @@ export function answerClientError(
   onRefused(refusal, clientOf(socket));
   const incoming = s.parser?.incoming;
   if (!res) {
-    socket.end(rawAnswer(refusal.status));
+    endWith(socket, refusal.status);
   } else if (incoming && !incoming.complete) {
     // The request being answered went wrong in its body (or it timed out): answer through
     // its response, so node:http's bookkeeping stays right; the app's later writes are dropped.
@@ -448,7 +462,7 @@ export function answerClientError(
     silence(res);
   } else {
     // An earlier request's response is still going out; the bad one was pipelined behind it.
-    const end = () => socket.end(rawAnswer(refusal.status));
+    const end = () => endWith(socket, refusal.status);
     if (res.writableFinished) end();
     else res.once('finish', end);
   }
