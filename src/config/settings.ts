@@ -244,7 +244,7 @@ export const settings = {
     section: 'Security',
     doc: 'Largest request body; larger gets 413, by Content-Length before the app runs, or as a chunked body passes it. 0 = unlimited.',
     notes:
-      "Gunicorn has no such limit. 100 MiB lets ordinary uploads through, as the large CDNs do by default, while a client cannot stream an endless body into an app that buffers it; body parsers (Express's, Fastify's) keep their own, smaller limits for the bodies they parse.",
+      "Not one of Gunicorn's three request limits. 100 MiB (about what Cloudflare's free and Pro plans accept) lets ordinary uploads through, while a client cannot stream an endless body into an app that buffers it; body parsers (Express's, Fastify's) keep their own, smaller limits for the bodies they parse.",
     defaultText: '100MiB',
   }),
   headerTimeout: setting({
