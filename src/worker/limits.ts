@@ -82,6 +82,9 @@ export interface Refusal {
 
 export type OnRefused = (refusal: Refusal, client: string) => void;
 
+/** The code of the error a refused request's body stream ends with (already logged). */
+export const REFUSED_CODE = 'ERR_CORRAL_REQUEST_REFUSED';
+
 /** Marks a socket whose remaining pipelined requests must not reach the app. */
 const REFUSED = Symbol('corral.refused');
 type Marked = Socket & { [REFUSED]?: true };
@@ -311,7 +314,7 @@ function stopBody(
   (socket as Marked)[REFUSED] = true;
   onRefused(refusal, clientOf(socket));
   const error = Object.assign(new Error(`request refused: ${refusal.reason}`), {
-    code: 'ERR_CORRAL_REQUEST_REFUSED',
+    code: REFUSED_CODE,
     status: refusal.status,
   });
   if (res.headersSent || res.writableEnded) {

@@ -8,7 +8,13 @@ import type { Config } from '../config/settings.ts';
 import { type Hooks, runHook, type WorkerInfo } from '../hooks.ts';
 import { openAccessLog } from '../log/access.ts';
 import type { Logger } from '../log/logger.ts';
-import { answerClientError, type ClientError, limitsFrom, type OnRefused } from './limits.ts';
+import {
+  answerClientError,
+  type ClientError,
+  limitsFrom,
+  type OnRefused,
+  REFUSED_CODE,
+} from './limits.ts';
 import { AppServer, type AppServerOptions } from './server.ts';
 
 export interface BuildOptions {
@@ -30,6 +36,8 @@ export function buildAppServer(
   { hooks, worker, onRequestDone, onHandoffClosed, onTimedOut, upgrade }: BuildOptions,
 ): AppServer {
   const report = (err: unknown, req: IncomingMessage) => {
+    // The app failed reading a body corral refused (413, bad trailer): logged already.
+    if ((err as { code?: unknown } | null)?.code === REFUSED_CODE) return;
     log.error(`error handling ${req.method} ${req.url}: ${(err as Error)?.stack ?? err}`);
   };
   // A fetch bridge answers its own errors: it only needs to know where to report them, and

@@ -3,7 +3,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { CORPUS, CORPUS_ARGS } from '../fixtures/malformed.ts';
-import { alive, get, type Running, serveListener, workerPids } from '../helpers/corral.ts';
+import {
+  alive,
+  FIXTURES,
+  get,
+  type Running,
+  serveListener,
+  startCorral,
+  workerPids,
+} from '../helpers/corral.ts';
 import { sendRaw } from '../helpers/raw.ts';
 
 /** Worker pids answering GET /: each worker serves at least one of `n` fresh connections. */
@@ -130,5 +138,34 @@ describe('default limits', () => {
       cfg.stdout,
       /"limitRequestFieldSize": \{\s*"value": 100,\s*"source": "cli",\s*"origin": "--limit-request-field_size"/,
     );
+  });
+});
+
+describe('a fetch app', () => {
+  let corral: Running;
+  before(async () => {
+    corral = await startCorral([
+      `${FIXTURES}fetch.ts`,
+      '-w',
+      '1',
+      '-b',
+      '127.0.0.1:0',
+      ...CORPUS_ARGS,
+    ]);
+  });
+  after(() => corral.stop());
+
+  test('a refused chunked body: 413 or 400, one log line, no error from the app reading it', async () => {
+    const head = 'POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n';
+    const over = await sendRaw(corral.url, `${head}800\r\n${'x'.repeat(2048)}\r\n0\r\n\r\n`);
+    assert.deepEqual(over.statuses, [413]);
+    const trailer = await sendRaw(corral.url, `${head}5\r\nhello\r\n0\r\nHost: b\r\n\r\n`);
+    assert.deepEqual(trailer.statuses, [400]);
+    const fine = await sendRaw(corral.url, `${head}5\r\nhello\r\n0\r\n\r\n`);
+    assert.deepEqual(fine.statuses, [200]);
+    assert.match(fine.text, /\r\n\r\nhello$/);
+    const out = corral.output();
+    assert.match(out, /refused 127\.0\.0\.1:\d+: 413 chunked body over limit-request-body 1024/);
+    assert.doesNotMatch(out, /\[ERROR\]/);
   });
 });
