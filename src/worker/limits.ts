@@ -128,6 +128,75 @@ export function clientOf(socket: Socket | null | undefined): string {
   return socket?.remoteAddress ? `${socket.remoteAddress}:${socket.remotePort}` : 'unknown';
 }
 
+/** checkHead's answer for a valid request whose body is chunked. */
+const CHUNKED: unique symbol = Symbol('corral.chunked');
+
+/**
+ * The checks on a request head: a refusal, CHUNKED (valid, with a chunked body to watch), or
+ * null. Pure: the callers answer.
+ */
+export function checkHead(req: IncomingMessage, l: Limits): Refusal | typeof CHUNKED | null {
+  const url = req.url as string;
+  const method = req.method as string;
+  // The request line: method SP target SP HTTP/x.y
+  if (method.length + url.length + 10 > l.line) {
+    return {
+      status: 414,
+      reason: `request line of ${method.length + url.length + 10} bytes over limit-request-line ${l.line}`,
+    };
+  }
+  if (req.httpVersionMajor !== 1) {
+    return { status: 400, reason: `HTTP/${req.httpVersion} request line` };
+  }
+  if (url.charCodeAt(0) === 42 /* * */ && (url !== '*' || method !== 'OPTIONS')) {
+    return { status: 400, reason: `asterisk-form target on ${method}` };
+  }
+  const raw = req.rawHeaders;
+  if (raw.length > 2 * l.fields) {
+    return { status: 431, reason: `more than limit-request-fields ${l.fields} header fields` };
+  }
+  let hosts = 0;
+  let te: string | null = null;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    const value = raw[i + 1] as string;
+    if (name.length + value.length + 2 > l.fieldSize) {
+      return {
+        status: 431,
+        reason: `header field ${name.slice(0, 64)} of ${name.length + value.length + 2} bytes over limit-request-field-size ${l.fieldSize}`,
+      };
+    }
+    const n = name.length;
+    if (n === 4) {
+      if (is(name, 'host')) hosts++;
+    } else if (n === 14) {
+      if (l.body > 0 && is(name, 'content-length') && Number(value) > l.body) {
+        return {
+          status: 413,
+          reason: `Content-Length ${value} over limit-request-body ${l.body}`,
+        };
+      }
+    } else if (n === 17 && is(name, 'transfer-encoding')) {
+      te = value;
+    }
+  }
+  if (hosts > 1) return { status: 400, reason: `${hosts} Host header fields` };
+  if (te === null) return null;
+  // llhttp has made sure chunked is the last coding; any other we do not decode, and the app
+  // would take the coded bytes for the body (RFC 9112 §6.1 suggests 501; 400 keeps all
+  // refusals of bad input in 4xx). On HTTP/1.0 the framing is faulty by definition (§6.1).
+  if (req.httpVersionMinor === 0) {
+    return { status: 400, reason: 'Transfer-Encoding on an HTTP/1.0 request' };
+  }
+  if (te.toLowerCase() !== 'chunked') {
+    return {
+      status: 400,
+      reason: `Transfer-Encoding ${JSON.stringify(te.slice(0, 64))} (only chunked is supported)`,
+    };
+  }
+  return CHUNKED;
+}
+
 /**
  * The per-request check, before the app sees the request. Answers a refused request itself
  * (and marks its connection so later pipelined requests are dropped) and returns true; for a
@@ -139,81 +208,31 @@ export function refuseRequest(
   l: Limits,
   onRefused: OnRefused,
 ): boolean {
-  const url = req.url as string;
-  const method = req.method as string;
-  // The request line: method SP target SP HTTP/x.y
-  if (method.length + url.length + 10 > l.line) {
-    return refuse(req, res, onRefused, {
-      status: 414,
-      reason: `request line of ${method.length + url.length + 10} bytes over limit-request-line ${l.line}`,
-    });
-  }
-  if (req.httpVersionMajor !== 1) {
-    return refuse(req, res, onRefused, {
-      status: 400,
-      reason: `HTTP/${req.httpVersion} request line`,
-    });
-  }
-  if (url.charCodeAt(0) === 42 /* * */ && (url !== '*' || method !== 'OPTIONS')) {
-    return refuse(req, res, onRefused, {
-      status: 400,
-      reason: `asterisk-form target on ${method}`,
-    });
-  }
-  const raw = req.rawHeaders;
-  if (raw.length > 2 * l.fields) {
-    return refuse(req, res, onRefused, {
-      status: 431,
-      reason: `more than limit-request-fields ${l.fields} header fields`,
-    });
-  }
-  let hosts = 0;
-  let te: string | null = null;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i] as string;
-    const value = raw[i + 1] as string;
-    if (name.length + value.length + 2 > l.fieldSize) {
-      return refuse(req, res, onRefused, {
-        status: 431,
-        reason: `header field ${name.slice(0, 64)} of ${name.length + value.length + 2} bytes over limit-request-field-size ${l.fieldSize}`,
-      });
-    }
-    const n = name.length;
-    if (n === 4) {
-      if (is(name, 'host')) hosts++;
-    } else if (n === 14) {
-      if (l.body > 0 && is(name, 'content-length') && Number(value) > l.body) {
-        return refuse(req, res, onRefused, {
-          status: 413,
-          reason: `Content-Length ${value} over limit-request-body ${l.body}`,
-        });
-      }
-    } else if (n === 17 && is(name, 'transfer-encoding')) {
-      te = value;
-    }
-  }
-  if (hosts > 1) {
-    return refuse(req, res, onRefused, { status: 400, reason: `${hosts} Host header fields` });
-  }
-  if (te !== null) {
-    // llhttp has made sure chunked is the last coding; any other we do not decode, and the
-    // app would take the coded bytes for the body (RFC 9112 §6.1 suggests 501; 400 keeps all
-    // refusals of bad input in 4xx). On HTTP/1.0 the framing is faulty by definition (§6.1).
-    if (req.httpVersionMinor === 0) {
-      return refuse(req, res, onRefused, {
-        status: 400,
-        reason: 'Transfer-Encoding on an HTTP/1.0 request',
-      });
-    }
-    if (te.toLowerCase() !== 'chunked') {
-      return refuse(req, res, onRefused, {
-        status: 400,
-        reason: `Transfer-Encoding ${JSON.stringify(te.slice(0, 64))} (only chunked is supported)`,
-      });
-    }
+  const r = checkHead(req, l);
+  if (r === null) return false;
+  if (r === CHUNKED) {
     watchChunked(req, res, l, onRefused);
+    return false;
   }
-  return false;
+  return refuse(req, res, onRefused, r);
+}
+
+/**
+ * The same check on an upgrade request (WebSocket), which has no response object: a refused
+ * one is answered on the socket and never reaches the app's upgrade listener.
+ */
+export function refuseUpgrade(
+  req: IncomingMessage,
+  socket: Socket,
+  l: Limits,
+  onRefused: OnRefused,
+): boolean {
+  const r = checkHead(req, l);
+  if (r === null || r === CHUNKED) return false;
+  (socket as Marked)[REFUSED] = true;
+  onRefused(r, clientOf(socket));
+  endWith(socket, r.status);
+  return true;
 }
 
 /** A connection on which a request was refused: drop what else was pipelined on it. */

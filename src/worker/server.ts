@@ -17,6 +17,7 @@ import {
   type Limits,
   type OnRefused,
   refuseRequest,
+  refuseUpgrade,
   silence,
 } from './limits.ts';
 
@@ -123,6 +124,7 @@ export class AppServer {
     if (upgrade) {
       const context = { signal: this.#draining.signal };
       this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+        if (refuseUpgrade(req, socket as Socket, opts.limits, opts.onRefused)) return;
         this.#upgraded.add(socket);
         // The sweep may have marked it idle when it connected: from now on it is the app's.
         this.#idleSince.delete(socket as Socket);

@@ -169,3 +169,25 @@ describe('a fetch app', () => {
     assert.doesNotMatch(out, /\[ERROR\]/);
   });
 });
+
+describe('an upgrade (WebSocket) request', () => {
+  let corral: Running;
+  before(async () => {
+    corral = await startCorral(['examples/websocket.mjs', '-w', '1', '-b', '127.0.0.1:0']);
+  });
+  after(() => corral.stop());
+
+  const upgrade = (extra: string) =>
+    `GET / HTTP/1.1\r\nHost: a\r\n${extra}Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`;
+
+  test('gets the same checks: a duplicate Host is refused before the app sees it', async () => {
+    const bad = await sendRaw(corral.url, upgrade('Host: b\r\n'));
+    assert.deepEqual(bad.statuses, [400]);
+    const big = await sendRaw(corral.url, upgrade(`X-Big: ${'b'.repeat(9000)}\r\n`));
+    assert.deepEqual(big.statuses, [431]);
+    // A valid one is switched (the client closes its side, the app's socket ends).
+    const ok = await sendRaw(corral.url, upgrade(''));
+    assert.deepEqual(ok.statuses, [101]);
+    assert.match(corral.output(), /refused 127\.0\.0\.1:\d+: 400 2 Host header fields/);
+  });
+});
