@@ -27,6 +27,7 @@ export type Section =
   | 'App'
   | 'Config'
   | 'Server socket'
+  | 'Security'
   | 'Worker processes'
   | 'Logging'
   | 'Observability'
@@ -116,6 +117,14 @@ export type HttpProtocol = (typeof HTTP_PROTOCOLS)[number];
 const httpProtocolType = oneOf(HTTP_PROTOCOLS);
 const envPair = refine(text('KEY=VALUE'), 'KEY=VALUE pairs', (s) => /^[A-Za-z_][\w.]*=/.test(s));
 const bindAddr = text('ADDRESS');
+
+/** What 0 means for the request limits, and the cap on a whole request head. */
+export const REQUEST_LIMIT_MAX = {
+  line: 65536,
+  fields: 32768,
+  fieldSize: 65536,
+  head: 2 ** 20,
+} as const;
 
 export const GUNICORN_ACCESS_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"';
 
@@ -304,6 +313,58 @@ export const settings = {
     flags: ['--http2'],
     section: 'Server socket',
     doc: 'Shorthand: add h2 to --http-protocols (HTTP/2 over TLS, HTTP/1.1 fallback).',
+  }),
+  limitRequestLine: setting({
+    type: integer(0, REQUEST_LIMIT_MAX.line),
+    default: 4094,
+    flags: ['--limit-request-line'],
+    section: 'Security',
+    doc: `Longest request line (method, target and version) in bytes; longer gets 414. 0 = the hard maximum, ${REQUEST_LIMIT_MAX.line}.`,
+    notes:
+      "Gunicorn's default and meaning. See docs/limits.md for every limit, the status each answer gets and how they compare with Gunicorn's.",
+  }),
+  limitRequestFields: setting({
+    type: integer(0, REQUEST_LIMIT_MAX.fields),
+    default: 100,
+    flags: ['--limit-request-fields'],
+    section: 'Security',
+    doc: `Most header fields in a request; more gets 431. 0 = the hard maximum, ${REQUEST_LIMIT_MAX.fields}.`,
+  }),
+  limitRequestFieldSize: setting({
+    type: integer(0, REQUEST_LIMIT_MAX.fieldSize),
+    default: 8190,
+    flags: ['--limit-request-field-size', '--limit-request-field_size'],
+    section: 'Security',
+    doc: `Longest header field (\`name: value\`) in bytes; longer gets 431. 0 = the hard maximum, ${REQUEST_LIMIT_MAX.fieldSize}.`,
+    notes: `\`--limit-request-field_size\` is accepted as Gunicorn spells it. The whole request head is also capped at line + fields × field size, and never more than ${REQUEST_LIMIT_MAX.head / 2 ** 20} MiB.`,
+  }),
+  limitRequestBody: setting({
+    type: size(),
+    default: 100 * 2 ** 20,
+    flags: ['--limit-request-body'],
+    section: 'Security',
+    doc: 'Largest request body; larger gets 413, by Content-Length before the app runs, or as a chunked body passes it. 0 = unlimited.',
+    notes:
+      "Not one of Gunicorn's three request limits. 100 MiB (about what Cloudflare's free and Pro plans accept) lets ordinary uploads through, while a client cannot stream an endless body into an app that buffers it; body parsers (Express's, Fastify's) keep their own, smaller limits for the bodies they parse.",
+    defaultText: '100MiB',
+  }),
+  headerTimeout: setting({
+    type: seconds(0),
+    default: 10,
+    flags: ['--header-timeout'],
+    section: 'Security',
+    doc: "A request's whole head must arrive within this many seconds of its first byte (or of the connection opening); else 408 and the connection is closed. 0 = off.",
+    notes:
+      'Stops slowloris clients that trickle a header a byte at a time, and connections that open and send nothing. An honest head is one or two packets.',
+  }),
+  bodyTimeout: setting({
+    type: seconds(0),
+    default: 300,
+    flags: ['--body-timeout'],
+    section: 'Security',
+    doc: 'A whole request, head and body, must arrive within this many seconds; else 408 (or the connection closed, if the response has started). 0 = off.',
+    notes:
+      "Node's `requestTimeout`, with Node's default: a 100 MiB upload needs about 350 KB/s to make it. It bounds receiving only: a slow response is `--request-timeout`'s business. Never shorter than `--header-timeout`.",
   }),
   workers: setting({
     type: workersType,

@@ -1,5 +1,6 @@
 /** Build the app server from config and hooks; shared by workers and single-process mode. */
 import type { IncomingMessage, RequestListener } from 'node:http';
+import type { Socket } from 'node:net';
 import { guardListener } from '../app/load.ts';
 import { reportingTo } from '../app/reporting.ts';
 import { guardUpgrade, type UpgradeListener } from '../app/upgrade.ts';
@@ -8,6 +9,13 @@ import { loadWire, type TlsFiles } from '../config/tls.ts';
 import { type Hooks, runHook, type WorkerInfo } from '../hooks.ts';
 import { openAccessLog } from '../log/access.ts';
 import type { Logger } from '../log/logger.ts';
+import {
+  answerClientError,
+  type ClientError,
+  limitsFrom,
+  type OnRefused,
+  REFUSED_CODE,
+} from './limits.ts';
 import { AppServer, type AppServerOptions } from './server.ts';
 
 export interface BuildOptions {
@@ -31,6 +39,8 @@ export function buildAppServer(
   { hooks, worker, onRequestDone, onHandoffClosed, onTimedOut, upgrade, tlsFiles }: BuildOptions,
 ): AppServer {
   const report = (err: unknown, req: IncomingMessage) => {
+    // The app failed reading a body corral refused (413, bad trailer): logged already.
+    if ((err as { code?: unknown } | null)?.code === REFUSED_CODE) return;
     log.error(`error handling ${req.method} ${req.url}: ${(err as Error)?.stack ?? err}`);
   };
   // A fetch bridge answers its own errors: it only needs to know where to report them, and
@@ -44,6 +54,14 @@ export function buildAppServer(
   const { preRequest, postRequest } = hooks;
   // sync: one request at a time, so no keep-alive (an idle connection would hold the worker).
   const sync = config.workerClass === 'sync';
+  const limits = limitsFrom(config);
+  // One line per refusal; timeouts and size limits are worth a warning, malformed input is
+  // everyday internet noise.
+  const onRefused: OnRefused = ({ status, reason }, client) => {
+    const line = `refused ${client}: ${status} ${reason}`;
+    if (status === 400) log.info(line);
+    else log.warning(line);
+  };
   const server = new AppServer({
     listener: guarded,
     // Certificates are read here, when the worker boots: a HUP rolls workers onto new ones.
@@ -73,23 +91,16 @@ export function buildAppServer(
       onTimedOut?.();
     },
     onHandoffClosed,
+    limits,
+    onRefused,
   });
   // A failed TLS handshake (no client certificate, a client that does not trust ours): the
   // socket is closed by node:tls; say why at debug level.
   server.http.on('tlsClientError', (err: NodeJS.ErrnoException) => {
     log.debug(`TLS handshake failed: ${err.code ?? err.message}`);
   });
-  server.http.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-    log.debug(`client error: ${err.code ?? err.message}`);
-    if (socket.writable && !socket.destroyed) {
-      const status =
-        err.code === 'HPE_HEADER_OVERFLOW'
-          ? '431 Request Header Fields Too Large'
-          : '400 Bad Request';
-      socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
-    } else {
-      socket.destroy();
-    }
-  });
+  server.http.on('clientError', (err: ClientError, socket) =>
+    answerClientError(err, socket as Socket, limits, onRefused),
+  );
   return server;
 }

@@ -13,6 +13,15 @@ import type { Wire, WireTls } from '../config/tls.ts';
 import type { ListenPlan } from '../ipc.ts';
 import type { AccessLog } from '../log/access.ts';
 import { RequestStats } from '../metrics/stats.ts';
+import {
+  closing,
+  httpOptions,
+  type Limits,
+  type OnRefused,
+  refuseRequest,
+  refuseUpgrade,
+  silence,
+} from './limits.ts';
 import { createServers, type WireServers } from './wire.ts';
 
 /**
@@ -35,6 +44,10 @@ export interface AppServerOptions {
   /** Seconds a request may run before it is answered 503; 0 = no limit. */
   readonly requestTimeout: number;
   readonly accessLog: AccessLog | null;
+  /** Request limits, strict parsing and slow-client timeouts (limits.ts). */
+  readonly limits: Limits;
+  /** A request or connection was refused by a limit or as malformed: log it. */
+  readonly onRefused: OnRefused;
   /** Runs before the app sees the request; the request waits for a returned promise. */
   readonly beforeRequest?: (req: IncomingMessage) => unknown;
   /** Runs after each response is done (finished or aborted). */
@@ -44,6 +57,12 @@ export interface AppServerOptions {
   /** Called when a handed-off connection closes. */
   readonly onHandoffClosed?: () => void;
 }
+
+/**
+ * The compat request of an HTTP/2 stream has a `stream`; node:http's requests have none, also
+ * when their request line claims `HTTP/2.0` (refused by limits.ts as HTTP/1 input).
+ */
+const isH2 = (req: IncomingMessage) => (req as { stream?: unknown }).stream !== undefined;
 
 type WithMessage = Socket & { _httpMessage?: ServerResponse | null };
 /** The TCP socket under a TLS socket (node:tls keeps it; no public accessor). */
@@ -92,8 +111,18 @@ export class AppServer {
       server.#done(this as Timed);
     };
     const keepAliveMs = Math.max(1, opts.keepAlive * 1000);
-    this.#wire = createServers(opts.wire ?? CLEARTEXT_H1, keepAliveMs, this.#handle);
+    const { maxHeadersCount, ...limitOptions } = httpOptions(opts.limits);
+    this.#wire = createServers(opts.wire ?? CLEARTEXT_H1, keepAliveMs, this.#handle, {
+      ...limitOptions,
+      maxHeadersCount,
+    });
     this.http = this.#wire.main;
+    // Expect: 100-continue: refuse an oversized body before the client sends it.
+    for (const s of this.#wire.all) {
+      s.on('checkContinue', (req: IncomingMessage, res: ServerResponse) =>
+        this.#serve(req, res, true),
+      );
+    }
     // node:http starts tracking connections (idle closing, header and request timeouts) on
     // 'listening'. Our HTTP server never listens itself (sockets arrive from the master or
     // from per-bind listeners), so tell it to start now.
@@ -115,6 +144,7 @@ export class AppServer {
     if (upgrade) {
       const context = { signal: this.#draining.signal };
       this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+        if (refuseUpgrade(req, socket as Socket, opts.limits, opts.onRefused)) return;
         this.#upgraded.add(socket);
         // The sweep may have marked it idle when it connected: from now on it is the app's.
         this.#idleSince.delete(socket as Socket);
@@ -177,7 +207,7 @@ export class AppServer {
    * that header is illegal) a GOAWAY, which lets the streams already open finish.
    */
   #closeAfter(req: IncomingMessage, res: ServerResponse): void {
-    if (req.httpVersionMajor === 2) (req as unknown as Http2ServerRequest).stream.session?.close();
+    if (isH2(req)) (req as unknown as Http2ServerRequest).stream.session?.close();
     else res.setHeader('connection', 'close');
   }
 
@@ -186,7 +216,11 @@ export class AppServer {
    * else is allocated here. Metrics are counters and a histogram (metrics/stats.ts) that the
    * heartbeat carries twice a second; the access log costs nothing when it is off.
    */
-  readonly #handle: RequestListener = (req, res) => {
+  readonly #handle: RequestListener = (req, res) => this.#serve(req, res, false);
+
+  #serve(req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): void {
+    // Pipelined behind a refused request: its connection is closing, nobody gets an answer.
+    if (closing(req)) return;
     this.requests++;
     this.inFlight++;
     const o = this.#o;
@@ -196,6 +230,10 @@ export class AppServer {
     }
     if (o.requestTimeout > 0) this.#running.add(res as Timed);
     res.on('close', this.#closed);
+    // Not for an HTTP/2 stream (it has a `stream`): its head is bounded by nghttp2
+    // (docs/limits.md), and a refusal answered with Connection: close is no HTTP/2 answer.
+    if (!isH2(req) && refuseRequest(req, res, o.limits, o.onRefused)) return;
+    if (expectsContinue) res.writeContinue();
     if (o.beforeRequest) {
       const r = o.beforeRequest(req);
       if (r && typeof (r as Promise<unknown>).then === 'function') {
@@ -204,7 +242,7 @@ export class AppServer {
       }
     }
     o.listener(req, res);
-  };
+  }
 
   /** A response is done: finished, or cut short by the client or a timeout. */
   #done(res: Timed): void {
@@ -218,7 +256,7 @@ export class AppServer {
     if (accessLog) accessLog.write({ req, res, start, end, time: new Date() });
     afterRequest?.(req, res, this.requests);
     // (An HTTP/2 stream's socket is its session's, idle or not: sessions close by GOAWAY.)
-    if (this.#sweep && req.httpVersionMajor !== 2 && !req.socket?.destroyed) {
+    if (this.#sweep && !isH2(req) && !req.socket?.destroyed) {
       this.#idleSince.set(req.socket, Date.now());
     }
   }
@@ -234,7 +272,7 @@ export class AppServer {
       this.#o.onRequestTimeout?.(res.req, ran);
       res.on('error', () => {});
       if (!res.headersSent) {
-        const h2 = res.req.httpVersionMajor === 2;
+        const h2 = isH2(res.req);
         res.writeHead(503, h2 ? TIMEOUT_HEADERS_H2 : TIMEOUT_HEADERS);
         res.end('Service Unavailable: the request timed out\n');
       } else {
@@ -343,7 +381,15 @@ export class AppServer {
         this.#upgraded.has(socket) ||
         (socket as Carrying)[SESSION];
       if (busy) this.#idleSince.delete(socket);
-      else if (now - since >= IDLE_GRACE_MS) socket.end();
+      else if (now - since < IDLE_GRACE_MS) continue;
+      else if (!socket.writableEnded) {
+        socket.end();
+        this.#idleSince.set(socket, now);
+      } else {
+        // Ended a grace ago and still open: a client that ignores our FIN (a slowloris
+        // trickling its head) must not keep the slot.
+        socket.destroy();
+      }
     }
   }
 
@@ -377,22 +423,3 @@ export class AppServer {
 
 const TIMEOUT_HEADERS = { 'content-type': 'text/plain', connection: 'close' };
 const TIMEOUT_HEADERS_H2 = { 'content-type': 'text/plain' };
-
-const METHODS = [
-  'writeHead',
-  'setHeader',
-  'appendHeader',
-  'removeHeader',
-  'write',
-  'end',
-  'flushHeaders',
-];
-
-/** After a timeout answer, the app's own late writes must not throw inside the worker. */
-function silence(res: ServerResponse): void {
-  for (const m of METHODS) {
-    (res as unknown as Record<string, unknown>)[m] = function (this: unknown) {
-      return m === 'write' ? true : this;
-    };
-  }
-}

@@ -6,7 +6,7 @@
  * the TLS servers wrap them, so TLS terminates in the worker.
  */
 import type { EventEmitter } from 'node:events';
-import type { RequestListener, Server } from 'node:http';
+import type { RequestListener, Server, ServerOptions } from 'node:http';
 import type { Http2SecureServer, Http2Server } from 'node:http2';
 import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
@@ -34,11 +34,21 @@ export interface WireServers {
   readonly accept: (socket: Socket) => void;
 }
 
+/** node:http's options for HTTP/1 (request limits and slow-client timeouts, limits.ts). */
+export type H1Options = Omit<ServerOptions, 'keepAliveTimeout'> & {
+  readonly maxHeadersCount?: number;
+};
+
 export function createServers(
   wire: Wire,
   keepAliveMs: number,
   handle: RequestListener,
+  h1Limits: H1Options = {},
 ): WireServers {
+  const { maxHeadersCount, ...h1Options } = h1Limits;
+  // maxHeadersCount is a property, not a constructor option, on every HTTP/1 server.
+  const limited = <T extends object>(server: T): T =>
+    maxHeadersCount === undefined ? server : Object.assign(server, { maxHeadersCount });
   const { tls } = wire;
   if (tls && wire.h2) {
     const http2 = require('node:http2') as typeof import('node:http2');
@@ -46,23 +56,29 @@ export function createServers(
       { ...tls, allowHTTP1: wire.h1 },
       handle as never,
     );
-    // For the HTTP/1.1 connections allowHTTP1 serves with node:http's own machinery.
-    (server as unknown as Server).keepAliveTimeout = keepAliveMs;
+    // For the HTTP/1.1 connections allowHTTP1 serves with node:http's own machinery, which
+    // reads these from the server object.
+    Object.assign(server, h1Options, { keepAliveTimeout: keepAliveMs });
+    limited(server);
     return single(server as unknown as Server, server as unknown as TlsServer);
   }
   if (tls) {
     const https = require('node:https') as typeof import('node:https');
-    const server = https.createServer({ ...tls, keepAliveTimeout: keepAliveMs }, handle);
+    const server = limited(
+      https.createServer({ ...tls, ...h1Options, keepAliveTimeout: keepAliveMs }, handle),
+    );
     return single(server as unknown as Server, server as unknown as TlsServer);
   }
   const http = require('node:http') as typeof import('node:http');
-  if (!wire.h2) return single(http.createServer({ keepAliveTimeout: keepAliveMs }, handle), null);
+  const h1Server = () =>
+    limited(http.createServer({ ...h1Options, keepAliveTimeout: keepAliveMs }, handle));
+  if (!wire.h2) return single(h1Server(), null);
   const http2 = require('node:http2') as typeof import('node:http2');
   const h2c: Http2Server = http2.createServer({}, handle as never);
   if (!wire.h1) return single(h2c as unknown as Server, null);
   // h1 and h2c on one port: a connection that opens with the HTTP/2 preface is HTTP/2. The
   // first bytes are read, put back, and the socket handed to the server that speaks them.
-  const h1 = http.createServer({ keepAliveTimeout: keepAliveMs }, handle);
+  const h1 = h1Server();
   return {
     main: h1,
     all: [h1, h2c],
