@@ -4,6 +4,7 @@
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { clientAddress } from '../proxy/client.ts';
 
 export interface AccessEntry {
   readonly req: IncomingMessage;
@@ -54,7 +55,8 @@ function length(res: ServerResponse): number {
 }
 
 const ATOMS: Record<string, (e: AccessEntry) => string> = {
-  h: (e) => e.req.socket.remoteAddress ?? '-',
+  // The client as resolved from trusted proxy headers or a PROXY header (proxy/client.ts).
+  h: (e) => clientAddress(e.req) ?? '-',
   l: () => '-',
   u: (e) => user(e.req),
   t: (e) => clf(e.time),

@@ -7,6 +7,8 @@ import type { Config } from '../config/settings.ts';
 import { type Hooks, runHook, type WorkerInfo } from '../hooks.ts';
 import { openAccessLog } from '../log/access.ts';
 import type { Logger } from '../log/logger.ts';
+import { ForwardedPolicy } from '../proxy/client.ts';
+import { TrustList } from '../proxy/ip.ts';
 import { AppServer, type AppServerOptions } from './server.ts';
 
 export interface BuildOptions {
@@ -66,6 +68,18 @@ export function buildAppServer(
       onTimedOut?.();
     },
     onHandoffClosed,
+    forwarded: ForwardedPolicy.from(config.forwardedAllowIps, config.secureSchemeHeaders),
+    proxyProtocol:
+      config.proxyProtocol === 'off'
+        ? null
+        : {
+            mode: config.proxyProtocol,
+            allowFrom: new TrustList(config.proxyAllowFrom),
+            onRefused: (reason, peer) =>
+              log.warning(`PROXY protocol: closed a connection from ${peer}: ${reason}`),
+          },
+    onRefused: (req, reason) =>
+      log.info(`400 for ${req.method} ${req.url} from ${req.socket.remoteAddress}: ${reason}`),
   });
   server.http.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     log.debug(`client error: ${err.code ?? err.message}`);

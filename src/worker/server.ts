@@ -11,6 +11,8 @@ import type { UpgradeListener } from '../app/upgrade.ts';
 import type { ListenPlan } from '../ipc.ts';
 import type { AccessLog } from '../log/access.ts';
 import { RequestStats } from '../metrics/stats.ts';
+import { type ForwardedPolicy, POLICY, schemeConflict } from '../proxy/client.ts';
+import { type ProxyProtocolOptions, readProxyHeader } from './proxy-protocol.ts';
 
 /**
  * An ESM import of node:http evaluates every export of its namespace, including the lazy
@@ -45,6 +47,12 @@ export interface AppServerOptions {
   readonly onRequestTimeout?: (req: IncomingMessage, ranMs: number) => void;
   /** Called when a handed-off connection closes. */
   readonly onHandoffClosed?: () => void;
+  /** Which peers' forwarded headers count (`--forwarded-allow-ips`); null: none. */
+  readonly forwarded?: ForwardedPolicy | null;
+  /** Read a PROXY protocol header before HTTP (`--proxy-protocol`); null: off. */
+  readonly proxyProtocol?: ProxyProtocolOptions | null;
+  /** A request was refused before the app saw it (conflicting scheme headers). */
+  readonly onRefused?: (req: IncomingMessage, reason: string) => void;
 }
 
 type WithMessage = Socket & { _httpMessage?: ServerResponse | null };
@@ -88,6 +96,8 @@ export class AppServer {
       { keepAliveTimeout: Math.max(1, opts.keepAlive * 1000) },
       this.#handle,
     );
+    // clientOf(req) finds the policy through req.socket.server (proxy/client.ts).
+    if (opts.forwarded) Object.assign(this.http, { [POLICY]: opts.forwarded });
     // node:http starts tracking connections (idle closing, header and request timeouts) on
     // 'listening'. Our HTTP server never listens itself (sockets arrive from the master or
     // from per-bind listeners), so tell it to start now.
@@ -132,6 +142,13 @@ export class AppServer {
     }
     if (o.requestTimeout > 0) this.#running.add(res as Timed);
     res.on('close', this.#closed);
+    // Proxy headers: a few lookups when absent; when present the client is resolved now.
+    if (o.forwarded?.present(req.headers) && schemeConflict(req)) {
+      o.onRefused?.(req, 'conflicting secure scheme headers');
+      res.writeHead(400, { 'content-type': 'text/plain', connection: 'close' });
+      res.end('Bad Request: conflicting scheme headers\n');
+      return;
+    }
     if (o.beforeRequest) {
       const r = o.beforeRequest(req);
       if (r && typeof (r as Promise<unknown>).then === 'function') {
@@ -190,9 +207,23 @@ export class AppServer {
     // node:http turns Nagle off on the sockets it accepts (noDelay); these were accepted by
     // the master, so do it here: a response written in pieces must not wait for an ACK.
     socket.setNoDelay(true);
+    this.#accept(socket);
+  }
+
+  /** Every connection comes in here: through the PROXY header reader first, when it is on. */
+  #accept = (socket: Socket): void => {
+    const proxy = this.#o.proxyProtocol;
+    if (proxy) {
+      readProxyHeader(socket, proxy, this.#serve);
+    } else {
+      this.#serve(socket);
+    }
+  };
+
+  #serve = (socket: Socket): void => {
     this.http.emit('connection', socket);
     socket.resume();
-  }
+  };
 
   /**
    * Accept connections ourselves: on an inherited listening fd (shared) or an own
@@ -200,9 +231,7 @@ export class AppServer {
    */
   listen(plan: ListenPlan, backlog: number): Promise<void> {
     if (plan.kind === 'handoff') return Promise.resolve();
-    const listener = createNetServer({ noDelay: true }, (socket) =>
-      this.http.emit('connection', socket),
-    );
+    const listener = createNetServer({ noDelay: true }, this.#accept);
     this.#listeners.push(listener);
     const opts =
       plan.kind === 'fd'
