@@ -251,9 +251,20 @@ export function readProxyHeader(
   socket.resume();
 }
 
+/** How long a refused connection may take to close its side after ours is closed. */
+const REFUSED_LINGER_MS = 1000;
+
+/**
+ * Close a refused connection cleanly: FIN, not RST (which a destroy with unread bytes would
+ * send), reading and dropping whatever still comes, for at most REFUSED_LINGER_MS.
+ */
 function refuse(socket: Socket, opts: ProxyProtocolOptions, reason: string, peer: string): void {
   opts.onRefused?.(reason, peer);
-  socket.destroy();
+  socket.on('error', () => {});
+  socket.removeAllListeners('data');
+  socket.end();
+  socket.resume();
+  setTimeout(() => socket.destroy(), REFUSED_LINGER_MS).unref();
 }
 
 /** The client named by the header becomes the socket's peer, for everyone who asks. */
