@@ -231,7 +231,7 @@ export const settings = {
       'IPv4-mapped IPv6 peers (`::ffff:127.0.0.1`) match their IPv4 address. A unix-socket peer is trusted unless the list is empty. The client is the right-most untrusted address in the forwarded chain; see docs/proxies.md.',
   }),
   secureSchemeHeaders: setting({
-    type: stringMap('HEADER=VALUE'),
+    type: stringMap(),
     default: {
       'X-FORWARDED-PROTOCOL': 'ssl',
       'X-FORWARDED-PROTO': 'https',
@@ -257,7 +257,9 @@ export const settings = {
     default: ['127.0.0.1', '::1'],
     flags: ['--proxy-allow-from'],
     section: 'Server socket',
-    doc: 'Peers allowed to send a PROXY protocol header.',
+    doc: 'Peers allowed to send a PROXY protocol header; empty = none.',
+    notes:
+      'Same forms as `forwarded-allow-ips`. A unix-socket peer is allowed unless the list is empty.',
   }),
   workers: setting({
     type: workersType,

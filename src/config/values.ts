@@ -250,8 +250,8 @@ const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
  * Header names to values: an object in a config file, `NAME=VALUE,NAME=VALUE` (or
  * `NAME: VALUE`) from the command line or environment; `none` or empty for no entries.
  */
-export function stringMap(meta = 'NAME=VALUE'): ValueType<Readonly<Record<string, string>>> {
-  const describe = `${meta} pairs, comma-separated (an object in a config file), or none`;
+export function stringMap(meta = 'PAIRS'): ValueType<Readonly<Record<string, string>>> {
+  const describe = 'NAME=VALUE pairs, comma-separated (an object in a config file), or none';
   const entry = (k: string, v: unknown): [string, string] => {
     const name = k.trim();
     if (!HEADER_NAME.test(name) || typeof v !== 'string' || v.trim() === '') reject(describe);

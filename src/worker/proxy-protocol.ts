@@ -193,8 +193,9 @@ export function readProxyHeader(
   ready: (socket: Socket) => void,
 ): void {
   const peer = socket.remoteAddress;
-  // A unix-socket peer has no address; like --forwarded-allow-ips, it is trusted.
-  const allowed = peer === undefined || opts.allowFrom.has(peer);
+  // A unix-socket peer has no address; as with --forwarded-allow-ips, it is trusted unless
+  // the list is empty.
+  const allowed = peer === undefined ? !opts.allowFrom.empty : opts.allowFrom.has(peer);
   const shown = peer ?? 'unix socket';
   if (!allowed && opts.mode !== 'auto') {
     refuse(socket, opts, `peer not in --proxy-allow-from (PROXY ${opts.mode} required)`, shown);

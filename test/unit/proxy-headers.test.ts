@@ -64,9 +64,9 @@ test('secure scheme headers: an object in a file, NAME=VALUE pairs on the comman
   });
   assert.deepEqual(t.parse({ 'X-FORWARDED-SSL': 'on' }), { 'X-FORWARDED-SSL': 'on' });
   assert.deepEqual(t.parse('none'), {});
-  assert.throws(() => t.parse('X-Forwarded-Proto'), { message: /HEADER=VALUE pairs/ });
-  assert.throws(() => t.parse({ 'bad name': 'x' }), { message: /HEADER=VALUE pairs/ });
-  assert.throws(() => t.parse(['x']), { message: /HEADER=VALUE pairs/ });
+  assert.throws(() => t.parse('X-Forwarded-Proto'), { message: /NAME=VALUE pairs/ });
+  assert.throws(() => t.parse({ 'bad name': 'x' }), { message: /NAME=VALUE pairs/ });
+  assert.throws(() => t.parse(['x']), { message: /NAME=VALUE pairs/ });
 });
 
 test('X-Forwarded-For: addresses with or without ports; junk entries read as unknown', () => {
