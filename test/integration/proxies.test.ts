@@ -249,3 +249,24 @@ describe('proxies: a fetch handler in single-process mode', () => {
     await server.waitFor(/no PROXY protocol v2 header/);
   });
 });
+
+describe('proxies: a unix-socket bind', () => {
+  let server: Running;
+  let socketPath: string;
+  before(async () => {
+    socketPath = join(mkdtempSync(join(tmpdir(), 'corral-proxy-')), 'app.sock');
+    server = await startCorral([CLIENT_APP, '-w', '1', '-b', `unix:${socketPath}`]);
+  });
+  after(() => server.stop());
+
+  test('the peer has no address; its forwarded headers are trusted (as Gunicorn does)', async () => {
+    const plain = JSON.parse((await get('/plain', { socketPath })).body);
+    assert.deepEqual([plain.address, plain.proxied], [null, false]);
+    const r = await get('/fwd', {
+      socketPath,
+      headers: { 'x-forwarded-for': '203.0.113.50', 'x-forwarded-proto': 'https' },
+    });
+    const body = JSON.parse(r.body);
+    assert.deepEqual([body.address, body.scheme, body.proxied], ['203.0.113.50', 'https', true]);
+  });
+});
