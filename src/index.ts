@@ -2,7 +2,7 @@
 import type { Config } from './config/settings.ts';
 import type { Hooks } from './hooks.ts';
 
-export type { FetchHandler } from './app/fetch.ts';
+export type { FetchEnv, FetchHandler } from './app/fetch.ts';
 export type { UpgradeContext, UpgradeListener } from './app/upgrade.ts';
 export type { ProfileName } from './config/profiles.ts';
 export type {
@@ -13,6 +13,7 @@ export type {
   WorkersValue,
 } from './config/settings.ts';
 export type { Hooks, ServerInfo, WorkerExitInfo, WorkerInfo } from './hooks.ts';
+export { type Client, clientOf } from './proxy/client.ts';
 
 /** A config file's contents: any settings (by name) plus hooks. */
 export type UserConfig = Partial<{ -readonly [K in keyof Config]: Config[K] }> & Hooks;

@@ -8,6 +8,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
+import { schemeOf } from '../proxy/client.ts';
 
 const NativeRequest = globalThis.Request;
 
@@ -37,7 +38,8 @@ export interface HostMemo {
 /** The absolute URL of a request, as `new Request()` would have it; throws BadRequestError. */
 export function requestUrl(incoming: IncomingMessage, memo: HostMemo): string {
   const target = incoming.url ?? '/';
-  const scheme = (incoming.socket as { encrypted?: boolean } | null)?.encrypted ? 'https' : 'http';
+  // TLS, or a trusted proxy's X-Forwarded-Proto and the like (proxy/client.ts).
+  const scheme = schemeOf(incoming);
   // A request in absolute form names its own origin.
   if (target[0] !== '/') {
     if (!/^https?:\/\//i.test(target)) throw new BadRequestError('bad request target');

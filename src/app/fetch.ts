@@ -6,6 +6,7 @@
  * @hono/node-server's bridge in docs/benchmarks.md.
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { type Client, clientOf } from '../proxy/client.ts';
 import { CompatRequest, LazyRequest, requestUrl } from './fetch-request.ts';
 import {
   LightResponse,
@@ -16,10 +17,23 @@ import {
 import { type ErrorReporter, REPORT_TO, type SelfGuarded } from './reporting.ts';
 
 /**
- * A fetch handler. The second argument carries the Node objects (`{ incoming, outgoing }`),
- * which is how a fetch app reaches the client address or the socket.
+ * A fetch handler. The second argument carries the Node objects (`{ incoming, outgoing }`)
+ * and the client (`client`: address, port, scheme, as trusted proxies tell them).
  */
-export type FetchHandler = (request: Request, env?: unknown) => Response | Promise<Response>;
+export type FetchHandler = (request: Request, env?: FetchEnv) => Response | Promise<Response>;
+
+/** A fetch handler's second argument; `client` is resolved only when read. */
+export class FetchEnv {
+  readonly incoming: IncomingMessage;
+  readonly outgoing: ServerResponse;
+  constructor(incoming: IncomingMessage, outgoing: ServerResponse) {
+    this.incoming = incoming;
+    this.outgoing = outgoing;
+  }
+  get client(): Client {
+    return clientOf(this.incoming);
+  }
+}
 
 const consoleReporter: ErrorReporter = (err, req) => {
   console.error(`error handling ${req.method} ${req.url}:`, err);
@@ -58,7 +72,7 @@ export function fetchListener(fetch: FetchHandler, report = consoleReporter): Re
     }
     let r: Response | Promise<Response>;
     try {
-      r = fetch(request as unknown as Request, { incoming, outgoing });
+      r = fetch(request as unknown as Request, new FetchEnv(incoming, outgoing));
     } catch (err) {
       fail(err, incoming, outgoing);
       return;

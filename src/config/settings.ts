@@ -4,6 +4,7 @@
  * `--help`, `corral config` and `docs/settings.md` are all derived from this table; no other
  * module holds a default or reads a setting from the environment.
  */
+import { isTrustEntry } from '../proxy/ip.ts';
 import { PROFILE_NAMES } from './profiles.ts';
 import {
   boolean,
@@ -18,6 +19,7 @@ import {
   refine,
   seconds,
   size,
+  stringMap,
   text,
   ValueError,
   type ValueType,
@@ -115,6 +117,20 @@ const certReqsType: ValueType<CertReqs> = {
 export const HTTP_PROTOCOLS = ['h1', 'h2', 'h2c'] as const;
 export type HttpProtocol = (typeof HTTP_PROTOCOLS)[number];
 const httpProtocolType = oneOf(HTTP_PROTOCOLS);
+/** PROXY protocol versions accepted; Gunicorn's older boolean reads as auto / off. */
+export const PROXY_PROTOCOL_MODES = ['off', 'v1', 'v2', 'auto'] as const;
+export type ProxyProtocolMode = (typeof PROXY_PROTOCOL_MODES)[number];
+const proxyModeName = oneOf(PROXY_PROTOCOL_MODES, { true: 'auto', false: 'off' });
+const proxyProtocolType: ValueType<ProxyProtocolMode> = {
+  ...proxyModeName,
+  parse: (raw) => (typeof raw === 'boolean' ? (raw ? 'auto' : 'off') : proxyModeName.parse(raw)),
+};
+const TRUST_LIST =
+  'IP addresses and CIDR ranges (10.0.0.0/8, fd00::/8), comma-separated, or * for all';
+const trustList: ValueType<string[]> = {
+  ...list(refine(text('ADDRESS'), TRUST_LIST, isTrustEntry), { meta: 'ADDRESSES' }),
+  describe: TRUST_LIST,
+};
 const envPair = refine(text('KEY=VALUE'), 'KEY=VALUE pairs', (s) => /^[A-Za-z_][\w.]*=/.test(s));
 const bindAddr = text('ADDRESS');
 
@@ -365,6 +381,47 @@ export const settings = {
     doc: 'A whole request, head and body, must arrive within this many seconds; else 408 (or the connection closed, if the response has started). 0 = off.',
     notes:
       "Node's `requestTimeout`, with Node's default: a 100 MiB upload needs about 350 KB/s to make it. It bounds receiving only: a slow response is `--request-timeout`'s business. Never shorter than `--header-timeout`.",
+  }),
+  forwardedAllowIps: setting({
+    type: trustList,
+    default: ['127.0.0.1', '::1'],
+    flags: ['--forwarded-allow-ips'],
+    env: ['FORWARDED_ALLOW_IPS'],
+    section: 'Server socket',
+    doc: 'Peers (proxies) whose X-Forwarded-For, Forwarded and secure scheme headers are believed; empty = none.',
+    notes:
+      'IPv4-mapped IPv6 peers (`::ffff:127.0.0.1`) match their IPv4 address. A unix-socket peer is trusted unless the list is empty. The client is the right-most untrusted address in the forwarded chain; see docs/proxies.md.',
+  }),
+  secureSchemeHeaders: setting({
+    type: stringMap(),
+    default: {
+      'X-FORWARDED-PROTOCOL': 'ssl',
+      'X-FORWARDED-PROTO': 'https',
+      'X-FORWARDED-SSL': 'on',
+    },
+    flags: ['--secure-scheme-headers'],
+    section: 'Server socket',
+    doc: 'Headers a trusted proxy sets to say the client used HTTPS, with the value that means so; `none` = no such headers.',
+    notes:
+      "Gunicorn's `secure_scheme_headers` (an object in a config file). A header with any other value means http; two of them disagreeing is answered 400.",
+  }),
+  proxyProtocol: setting({
+    type: proxyProtocolType,
+    default: 'off',
+    flags: ['--proxy-protocol'],
+    section: 'Server socket',
+    doc: 'Read a PROXY protocol header (HAProxy, AWS NLB) at the start of each connection: v1, v2, auto (either, or none), off.',
+    notes:
+      'With v1 or v2 every connection must start with that header, and only peers in `proxy-allow-from` may connect; with auto a header is optional but still only accepted from them. Refused connections are closed with a log line. See docs/proxies.md.',
+  }),
+  proxyAllowFrom: setting({
+    type: trustList,
+    default: ['127.0.0.1', '::1'],
+    flags: ['--proxy-allow-from'],
+    section: 'Server socket',
+    doc: 'Peers allowed to send a PROXY protocol header; empty = none.',
+    notes:
+      'Same forms as `forwarded-allow-ips`. A unix-socket peer is allowed unless the list is empty.',
   }),
   workers: setting({
     type: workersType,

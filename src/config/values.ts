@@ -265,3 +265,36 @@ export function octalMask(max = 0o777): ValueType<number> {
     },
   };
 }
+
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/**
+ * Header names to values: an object in a config file, `NAME=VALUE,NAME=VALUE` (or
+ * `NAME: VALUE`) from the command line or environment; `none` or empty for no entries.
+ */
+export function stringMap(meta = 'PAIRS'): ValueType<Readonly<Record<string, string>>> {
+  const describe = 'NAME=VALUE pairs, comma-separated (an object in a config file), or none';
+  const entry = (k: string, v: unknown): [string, string] => {
+    const name = k.trim();
+    if (!HEADER_NAME.test(name) || typeof v !== 'string' || v.trim() === '') reject(describe);
+    return [name, v.trim()];
+  };
+  return {
+    describe,
+    meta,
+    parse(raw) {
+      if (raw !== null && typeof raw === 'object' && !Array.isArray(raw)) {
+        return Object.fromEntries(Object.entries(raw).map(([k, v]) => entry(k, v)));
+      }
+      if (typeof raw !== 'string') return reject(describe);
+      const s = raw.trim();
+      if (s === '' || s.toLowerCase() === 'none') return {};
+      return Object.fromEntries(
+        s.split(',').map((pair) => {
+          const at = pair.search(/[=:]/);
+          return at < 0 ? reject(describe) : entry(pair.slice(0, at), pair.slice(at + 1));
+        }),
+      );
+    },
+  };
+}

@@ -4,6 +4,7 @@
  * so a line costs one pass over them; lines leave through a LineSink, off the request path.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { clientAddress } from '../proxy/client.ts';
 import { renderJson } from './access-json.ts';
 import { LineSink } from './line-sink.ts';
 
@@ -57,7 +58,8 @@ export function length(res: ServerResponse): number {
 
 /** Exported so the JSON format reports the same values (e.g. the client address `h`). */
 export const ATOMS: Record<string, (e: AccessEntry) => string> = {
-  h: (e) => e.req.socket.remoteAddress ?? '-',
+  // The client as resolved from trusted proxy headers or a PROXY header (proxy/client.ts).
+  h: (e) => clientAddress(e.req) ?? '-',
   l: () => '-',
   u: (e) => user(e.req),
   t: (e) => clf(e.time),

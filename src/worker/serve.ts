@@ -9,6 +9,8 @@ import { loadWire, type TlsFiles } from '../config/tls.ts';
 import { type Hooks, runHook, type WorkerInfo } from '../hooks.ts';
 import { openAccessLog } from '../log/access.ts';
 import type { Logger } from '../log/logger.ts';
+import { ForwardedPolicy } from '../proxy/client.ts';
+import { TrustList } from '../proxy/ip.ts';
 import {
   answerClientError,
   type ClientError,
@@ -93,6 +95,18 @@ export function buildAppServer(
     onHandoffClosed,
     limits,
     onRefused,
+    forwarded: ForwardedPolicy.from(config.forwardedAllowIps, config.secureSchemeHeaders),
+    proxyProtocol:
+      config.proxyProtocol === 'off'
+        ? null
+        : {
+            mode: config.proxyProtocol,
+            allowFrom: new TrustList(config.proxyAllowFrom),
+            onRefused: (reason, peer) =>
+              log.warning(`PROXY protocol: closed a connection from ${peer}: ${reason}`),
+          },
+    onBadForwarding: (req, reason) =>
+      log.info(`400 for ${req.method} ${req.url} from ${req.socket.remoteAddress}: ${reason}`),
   });
   // A failed TLS handshake (no client certificate, a client that does not trust ours): the
   // socket is closed by node:tls; say why at debug level.

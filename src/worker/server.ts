@@ -13,6 +13,7 @@ import type { Wire, WireTls } from '../config/tls.ts';
 import type { ListenPlan } from '../ipc.ts';
 import type { AccessLog } from '../log/access.ts';
 import { RequestStats } from '../metrics/stats.ts';
+import { type ForwardedPolicy, POLICY, schemeConflict } from '../proxy/client.ts';
 import {
   closing,
   httpOptions,
@@ -22,6 +23,7 @@ import {
   refuseUpgrade,
   silence,
 } from './limits.ts';
+import { type ProxyProtocolOptions, readProxyHeader } from './proxy-protocol.ts';
 import { createServers, type WireServers } from './wire.ts';
 
 /**
@@ -56,6 +58,12 @@ export interface AppServerOptions {
   readonly onRequestTimeout?: (req: IncomingMessage, ranMs: number) => void;
   /** Called when a handed-off connection closes. */
   readonly onHandoffClosed?: () => void;
+  /** Which peers' forwarded headers count (`--forwarded-allow-ips`); null: none. */
+  readonly forwarded?: ForwardedPolicy | null;
+  /** Read a PROXY protocol header before HTTP (`--proxy-protocol`); null: off. */
+  readonly proxyProtocol?: ProxyProtocolOptions | null;
+  /** A request was refused before the app saw it (conflicting scheme headers). */
+  readonly onBadForwarding?: (req: IncomingMessage, reason: string) => void;
 }
 
 /**
@@ -122,6 +130,12 @@ export class AppServer {
       s.on('checkContinue', (req: IncomingMessage, res: ServerResponse) =>
         this.#serve(req, res, true),
       );
+    }
+    // clientOf(req) finds the policy through req.socket.server (proxy/client.ts).
+    if (opts.forwarded) {
+      for (const s of [...this.#wire.all, this.#wire.secure]) {
+        if (s) Object.assign(s, { [POLICY]: opts.forwarded });
+      }
     }
     // node:http starts tracking connections (idle closing, header and request timeouts) on
     // 'listening'. Our HTTP server never listens itself (sockets arrive from the master or
@@ -234,6 +248,13 @@ export class AppServer {
     // (docs/limits.md), and a refusal answered with Connection: close is no HTTP/2 answer.
     if (!isH2(req) && refuseRequest(req, res, o.limits, o.onRefused)) return;
     if (expectsContinue) res.writeContinue();
+    // Proxy headers: a few lookups when absent; when present the client is resolved now.
+    if (o.forwarded?.present(req.headers) && schemeConflict(req)) {
+      o.onBadForwarding?.(req, 'conflicting secure scheme headers');
+      res.writeHead(400, { 'content-type': 'text/plain', connection: 'close' });
+      res.end('Bad Request: conflicting scheme headers\n');
+      return;
+    }
     if (o.beforeRequest) {
       const r = o.beforeRequest(req);
       if (r && typeof (r as Promise<unknown>).then === 'function') {
@@ -296,9 +317,23 @@ export class AppServer {
     // node:http turns Nagle off on the sockets it accepts (noDelay); these were accepted by
     // the master, so do it here: a response written in pieces must not wait for an ACK.
     socket.setNoDelay(true);
+    this.#accept(socket);
+  }
+
+  /** Every connection comes in here: through the PROXY header reader first, when it is on. */
+  #accept = (socket: Socket): void => {
+    const proxy = this.#o.proxyProtocol;
+    if (proxy) {
+      readProxyHeader(socket, proxy, this.#connect);
+    } else {
+      this.#connect(socket);
+    }
+  };
+
+  #connect = (socket: Socket): void => {
     this.#take(socket);
     socket.resume();
-  }
+  };
 
   /**
    * Accept connections ourselves: on an inherited listening fd (shared) or an own
@@ -306,7 +341,7 @@ export class AppServer {
    */
   listen(plan: ListenPlan, backlog: number): Promise<void> {
     if (plan.kind === 'handoff') return Promise.resolve();
-    const listener = createNetServer({ noDelay: true }, (socket) => this.#take(socket));
+    const listener = createNetServer({ noDelay: true }, this.#accept);
     this.#listeners.push(listener);
     const opts =
       plan.kind === 'fd'
