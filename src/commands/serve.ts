@@ -156,7 +156,9 @@ export async function serve(r: Resolved, reresolve: () => Promise<Resolved>): Pr
   log.info(`Starting corral ${VERSION} (Node ${process.version})`);
   for (const l of listeners) {
     const how = origin.get(l.address.spec);
-    log.info(`Listening at: ${l.url} (${process.pid})${how ? ` (${how})` : ''}`);
+    // The workers speak TLS on every TCP bind when a certificate is set.
+    const url = c.certfile ? l.url.replace(/^http:/, 'https:') : l.url;
+    log.info(`Listening at: ${url} (${process.pid})${how ? ` (${how})` : ''}`);
   }
   log.info(`App: ${spec}`);
   for (const notice of r.notices) log.info(notice);

@@ -268,6 +268,22 @@ function refuse(socket: Socket, opts: ProxyProtocolOptions, reason: string, peer
   setTimeout(() => socket.destroy(), REFUSED_LINGER_MS).unref();
 }
 
+const SHADOWED = ['remoteAddress', 'remotePort', 'remoteFamily', PROXIED] as const;
+
+/**
+ * A TLS socket over a socket that carried a PROXY header answers with the TLS socket's own
+ * address getters: give it the header's client too.
+ */
+export function carryPeer(from: Socket, to: Socket): void {
+  if (!(from as unknown as Record<symbol, unknown>)[PROXIED]) return;
+  for (const key of SHADOWED) {
+    Object.defineProperty(to, key, {
+      value: (from as unknown as Record<string | symbol, unknown>)[key],
+      configurable: true,
+    });
+  }
+}
+
 /** The client named by the header becomes the socket's peer, for everyone who asks. */
 function shadow(socket: Socket, src: ProxySource): void {
   Object.defineProperties(socket, {

@@ -23,7 +23,7 @@ import {
   refuseUpgrade,
   silence,
 } from './limits.ts';
-import { type ProxyProtocolOptions, readProxyHeader } from './proxy-protocol.ts';
+import { carryPeer, type ProxyProtocolOptions, readProxyHeader } from './proxy-protocol.ts';
 import { createServers, type WireServers } from './wire.ts';
 
 /**
@@ -147,6 +147,7 @@ export class AppServer {
       const raw = tls._parent;
       if (!raw || !this.#sockets.delete(raw)) return;
       this.#idleSince.delete(raw);
+      carryPeer(raw, tls);
       this.#track(tls);
     });
     if (opts.wire?.h2) {
@@ -332,7 +333,9 @@ export class AppServer {
 
   #connect = (socket: Socket): void => {
     this.#take(socket);
-    socket.resume();
+    // A TLS socket reads its parent itself, bytes put back after a PROXY header included (it
+    // takes them a tick later): resuming the parent here would let them flow past it, lost.
+    if (!this.#wire.secure) socket.resume();
   };
 
   /**
