@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { type KeyPair, selfSigned } from '../helpers/certs.ts';
 import { BIN, FIXTURES, get, runCorral, startCorral, workerPids } from '../helpers/corral.ts';
 
 const NOBODY = 65534;
@@ -114,28 +115,10 @@ test('-w 0 --user nobody: the one process binds, then serves as nobody', { skip 
 });
 
 /** A self-signed certificate and a key only root may read (0600), as a real key is kept. */
-function rootOnlyCertificate(): { cert: string; key: string } | null {
-  const dir = mkdtempSync(join(tmpdir(), 'corral-priv-tls-'));
-  const cert = join(dir, 'cert.pem');
-  const key = join(dir, 'key.pem');
-  const made = spawnSync('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-days',
-    '2',
-    '-subj',
-    '/CN=localhost',
-    '-keyout',
-    key,
-    '-out',
-    cert,
-  ]);
-  if (made.error || made.status !== 0) return null;
-  chmodSync(key, 0o600);
-  return { cert, key };
+function rootOnlyCertificate(): KeyPair | null {
+  const pair = selfSigned();
+  if (pair) chmodSync(pair.key, 0o600);
+  return pair;
 }
 
 function httpsStatus(url: string): Promise<number> {

@@ -6,7 +6,6 @@
  * mode.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { connect as h2Connect } from 'node:http2';
@@ -15,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
+import { selfSigned } from '../helpers/certs.ts';
 import { FIXTURES, get, type Running, sleep, startCorral } from '../helpers/corral.ts';
 import { inet4, v2 } from '../helpers/proxy-protocol.ts';
 
@@ -273,16 +273,6 @@ describe('proxies: a unix-socket bind', () => {
     assert.deepEqual([body.address, body.scheme, body.proxied], ['203.0.113.50', 'https', true]);
   });
 });
-
-/** A self-signed certificate made with openssl, or null where openssl is missing. */
-function selfSigned(): { cert: string; key: string } | null {
-  const dir = mkdtempSync(join(tmpdir(), 'corral-proxy-tls-'));
-  const cert = join(dir, 'cert.pem');
-  const key = join(dir, 'key.pem');
-  const args = ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2'];
-  const r = spawnSync('openssl', [...args, '-subj', '/CN=localhost', '-keyout', key, '-out', cert]);
-  return r.error || r.status !== 0 ? null : { cert, key };
-}
 
 /** PROXY v1 header, then TLS over the same connection; one request over h1 or h2. */
 function overTls(port: number, alpn: 'http/1.1' | 'h2', from: string): Promise<string> {

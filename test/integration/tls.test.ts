@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { connect } from 'node:tls';
+import { openssl, selfSigned } from '../helpers/certs.ts';
 import { FIXTURES, runCorral, startCorral } from '../helpers/corral.ts';
 
 function has(cmd: string): boolean {
@@ -40,31 +41,32 @@ let dir = '';
 /** Paths of the certificates made for these tests. */
 const pem = (name: string) => join(dir, name);
 
-function openssl(...args: string[]): void {
-  execFileSync('openssl', args, { stdio: 'ignore' });
+/** A copy of certificate one in a directory of its own, to be overwritten by a renewal. */
+function renewable(name: string): { cert: string; key: string } {
+  const work = mkdtempSync(join(dir, `${name}-`));
+  const cert = join(work, 'cert.pem');
+  const key = join(work, 'key.pem');
+  copyFileSync(pem('one.pem'), cert);
+  copyFileSync(pem('one.key'), key);
+  return { cert, key };
+}
+
+/** corral serving `app` over TLS (certificate one) with one worker, plus `extra` flags. */
+function serveTls(app: string, ...extra: string[]) {
+  return startCorral([app, '-b', '127.0.0.1:0', '-w', '1', ...tlsArgs(), ...extra]);
+}
+
+function run(...args: string[]): void {
+  if (!openssl(...args)) throw new Error(`openssl ${args[0]} failed`);
 }
 
 /** Two self-signed server certificates (CN=one, CN=two) and a CA that signed a client's. */
 function makeCertificates(): void {
   dir = mkdtempSync(join(tmpdir(), 'corral-tls-'));
   for (const cn of ['one', 'two']) {
-    openssl(
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '2',
-      '-subj',
-      `/CN=${cn}`,
-      '-keyout',
-      pem(`${cn}.key`),
-      '-out',
-      pem(`${cn}.pem`),
-    );
+    if (!selfSigned(cn, dir)) throw new Error('openssl req failed');
   }
-  openssl(
+  run(
     'req',
     '-x509',
     '-newkey',
@@ -79,7 +81,7 @@ function makeCertificates(): void {
     '-out',
     pem('ca.pem'),
   );
-  openssl(
+  run(
     'req',
     '-newkey',
     'rsa:2048',
@@ -91,7 +93,7 @@ function makeCertificates(): void {
     '-out',
     pem('client.csr'),
   );
-  openssl(
+  run(
     'x509',
     '-req',
     '-in',
@@ -162,7 +164,7 @@ describe('TLS and HTTP/2', { skip }, () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   test('HTTPS answers HTTP/1.1; with --http2, h2 by ALPN and HTTP/1.1 as fallback (node listener, least-conn workers); the access log says HTTP/2.0', async () => {
-    const plain = await startCorral([INFO, '-b', '127.0.0.1:0', '-w', '1', ...tlsArgs()]);
+    const plain = await serveTls(INFO);
     try {
       const r = await curl(['-k', `${https(plain.url)}/`]);
       assert.equal(r.version, '1.1');
@@ -171,19 +173,14 @@ describe('TLS and HTTP/2', { skip }, () => {
     } finally {
       assert.equal(await plain.stop(), 0);
     }
-    const h2 = await startCorral([
+    const h2 = await serveTls(
       INFO,
-      '-b',
-      '127.0.0.1:0',
-      '-w',
-      '1',
-      ...tlsArgs(),
       '--http2',
       '--access-logfile',
       '-',
       '--access-logformat',
       'access %(H)s "%(r)s" %(s)s',
-    ]);
+    );
     try {
       const url = `${https(h2.url)}/`;
       const two = await curl(['-k', '--http2', url]);
@@ -256,19 +253,7 @@ describe('TLS and HTTP/2', { skip }, () => {
   });
 
   test('client certificates: with --cert-reqs 2 a client without one is refused in the handshake; one signed by --ca-certs is served and the app reads it', async () => {
-    const server = await startCorral([
-      INFO,
-      '-b',
-      '127.0.0.1:0',
-      '-w',
-      '1',
-      ...tlsArgs(),
-      '--http2',
-      '--cert-reqs',
-      '2',
-      '--ca-certs',
-      pem('ca.pem'),
-    ]);
+    const server = await serveTls(INFO, '--http2', '--cert-reqs', '2', '--ca-certs', pem('ca.pem'));
     try {
       const url = `${https(server.url)}/`;
       const refused = await curl(['-k', url]);
@@ -297,15 +282,7 @@ describe('TLS and HTTP/2', { skip }, () => {
   test('an app exporting upgrade (WebSocket) keeps working over HTTP/1.1 on TLS, with h2 enabled', async () => {
     // The ws package (a dev dependency, no bundled types): its client takes TLS options.
     const { WebSocket } = (await import('ws' as string)) as { WebSocket: WsClientClass };
-    const server = await startCorral([
-      'examples/websocket.mjs',
-      '-b',
-      '127.0.0.1:0',
-      '-w',
-      '1',
-      ...tlsArgs(),
-      '--http2',
-    ]);
+    const server = await serveTls('examples/websocket.mjs', '--http2');
     try {
       const ws = new WebSocket(`${server.url.replace(/^http:/, 'wss:')}/`, {
         rejectUnauthorized: false,
@@ -323,15 +300,7 @@ describe('TLS and HTTP/2', { skip }, () => {
   });
 
   test('graceful drain over h2: a TERM while an h2 request is in flight lets it finish', async () => {
-    const server = await startCorral([
-      INFO,
-      '-b',
-      '127.0.0.1:0',
-      '-w',
-      '1',
-      ...tlsArgs(),
-      '--http2',
-    ]);
+    const server = await serveTls(INFO, '--http2');
     const pending = curl(['-k', '--http2', `${https(server.url)}/slow?ms=1500`]);
     await new Promise((r) => setTimeout(r, 500));
     server.proc.kill('SIGTERM');
@@ -342,11 +311,7 @@ describe('TLS and HTTP/2', { skip }, () => {
   });
 
   test('HUP re-reads the certificate: workers roll onto the renewed one; a broken one fails the reload and the old workers keep serving', async () => {
-    const work = mkdtempSync(join(dir, 'hup-'));
-    const cert = join(work, 'cert.pem');
-    const key = join(work, 'key.pem');
-    copyFileSync(pem('one.pem'), cert);
-    copyFileSync(pem('one.key'), key);
+    const { cert, key } = renewable('hup');
     const server = await startCorral([
       INFO,
       '-b',
@@ -380,11 +345,7 @@ describe('TLS and HTTP/2', { skip }, () => {
   });
 
   test('single-process mode re-reads the certificate on HUP (setSecureContext)', async () => {
-    const work = mkdtempSync(join(dir, 'single-'));
-    const cert = join(work, 'cert.pem');
-    const key = join(work, 'key.pem');
-    copyFileSync(pem('one.pem'), cert);
-    copyFileSync(pem('one.key'), key);
+    const { cert, key } = renewable('single');
     const server = await startCorral([
       INFO,
       '-b',
