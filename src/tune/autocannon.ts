@@ -21,13 +21,21 @@ export interface AutocannonResult {
   readonly timeouts: number;
   readonly non2xx: number;
 }
+/** A running load: a promise of its result that also reports each response and can stop. */
+export interface AutocannonRun extends Promise<AutocannonResult> {
+  on(
+    event: 'response',
+    listener: (client: object, status: number, bytes: number, ms: number) => void,
+  ): this;
+  stop(): void;
+}
 export type Autocannon = (opts: {
   url: string;
   connections: number;
   duration: number;
   timeout: number;
   requests: readonly { method: string; path: string }[];
-}) => Promise<AutocannonResult>;
+}) => AutocannonRun;
 
 interface ClientInternals {
   pipelinedRequests?: { clear(): void };
