@@ -4,7 +4,7 @@
  * starts or re-reads its config on HUP, and in single-process mode on HUP).
  */
 import { readFileSync } from 'node:fs';
-import { createSecureContext, type SecureContextOptions } from 'node:tls';
+import type { SecureContextOptions } from 'node:tls';
 import { UsageError } from '../errors.ts';
 import type { Config, HttpProtocol, SettingName } from './settings.ts';
 
@@ -127,7 +127,9 @@ export function loadWire(c: Config, files?: TlsFiles | null): Wire {
   };
   // Parse now, so a bad file is named here rather than failing inside every handshake.
   try {
-    createSecureContext(tls);
+    // node:tls (and with it crypto) only when TLS is on: the master imports this module, and
+    // loading them costs it 5 MiB of RSS (measured: 55.5 → 60.8 MiB).
+    process.getBuiltinModule('node:tls').createSecureContext(tls);
   } catch (err) {
     const files = [`certfile ${c.certfile}`, `keyfile ${c.keyfile}`];
     if (ca) files.push(`ca-certs ${c.caCerts}`);
