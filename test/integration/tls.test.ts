@@ -42,13 +42,21 @@ let dir = '';
 const pem = (name: string) => join(dir, name);
 
 /** A copy of certificate one in a directory of its own, to be overwritten by a renewal. */
-function renewable(name: string): { cert: string; key: string } {
+function renewable(name: string) {
   const work = mkdtempSync(join(dir, `${name}-`));
   const cert = join(work, 'cert.pem');
   const key = join(work, 'key.pem');
   copyFileSync(pem('one.pem'), cert);
   copyFileSync(pem('one.key'), key);
-  return { cert, key };
+  /** Overwrite them with certificate two, as a renewal does. */
+  const renew = () => {
+    copyFileSync(pem('two.pem'), cert);
+    copyFileSync(pem('two.key'), key);
+  };
+  /** corral serving INFO over TLS on them, with `workers` workers. */
+  const serve = (workers: string) =>
+    startCorral([INFO, '-b', '127.0.0.1:0', '-w', workers, '--certfile', cert, '--keyfile', key]);
+  return { cert, renew, serve };
 }
 
 /** corral serving `app` over TLS (certificate one) with one worker, plus `extra` flags. */
@@ -311,23 +319,12 @@ describe('TLS and HTTP/2', { skip }, () => {
   });
 
   test('HUP re-reads the certificate: workers roll onto the renewed one; a broken one fails the reload and the old workers keep serving', async () => {
-    const { cert, key } = renewable('hup');
-    const server = await startCorral([
-      INFO,
-      '-b',
-      '127.0.0.1:0',
-      '-w',
-      '1',
-      '--certfile',
-      cert,
-      '--keyfile',
-      key,
-    ]);
+    const { cert, renew, serve } = renewable('hup');
+    const server = await serve('1');
     try {
       const url = https(server.url);
       assert.equal(await serverCN(url), 'one');
-      copyFileSync(pem('two.pem'), cert);
-      copyFileSync(pem('two.key'), key);
+      renew();
       server.proc.kill('SIGHUP');
       await server.waitFor(/worker 2 \(pid \d+\) ready/);
       await server.waitFor(/worker 1 \(pid \d+\) exited \(code 0\)/);
@@ -345,23 +342,12 @@ describe('TLS and HTTP/2', { skip }, () => {
   });
 
   test('single-process mode re-reads the certificate on HUP (setSecureContext)', async () => {
-    const { cert, key } = renewable('single');
-    const server = await startCorral([
-      INFO,
-      '-b',
-      '127.0.0.1:0',
-      '-w',
-      '0',
-      '--certfile',
-      cert,
-      '--keyfile',
-      key,
-    ]);
+    const { renew, serve } = renewable('single');
+    const server = await serve('0');
     try {
       const url = https(server.url);
       assert.equal(await serverCN(url), 'one');
-      copyFileSync(pem('two.pem'), cert);
-      copyFileSync(pem('two.key'), key);
+      renew();
       server.proc.kill('SIGHUP');
       await server.waitFor(/TLS certificate re-read/);
       assert.equal(await serverCN(url), 'two');
