@@ -65,22 +65,18 @@ function jsonBody(e: Exchange): Record<string, unknown> {
   return JSON.parse(e.data.slice(e.data.indexOf('\r\n\r\n') + 4));
 }
 
+/** The client app on one worker with an access log, plus `flags`. */
+async function serveLogged(...flags: string[]): Promise<{ server: Running; accessLog: string }> {
+  const accessLog = join(mkdtempSync(join(tmpdir(), 'corral-proxy-')), 'access.log');
+  const args = [CLIENT_APP, '-w', '1', '-b', '127.0.0.1:0', '--access-logfile', accessLog];
+  return { server: await startCorral([...args, ...flags]), accessLog };
+}
+
 describe('proxies: default trust, handed-over connections', () => {
   let server: Running;
   let accessLog: string;
   before(async () => {
-    accessLog = join(mkdtempSync(join(tmpdir(), 'corral-proxy-')), 'access.log');
-    server = await startCorral([
-      CLIENT_APP,
-      '-w',
-      '1',
-      '-b',
-      '127.0.0.1:0',
-      '--access-logfile',
-      accessLog,
-      '--proxy-protocol',
-      'auto',
-    ]);
+    ({ server, accessLog } = await serveLogged('--proxy-protocol', 'auto'));
   });
   after(() => server.stop());
 
@@ -158,24 +154,16 @@ describe('proxies: loopback not trusted, the worker’s own reuseport listener',
   let server: Running;
   let accessLog: string;
   before(async () => {
-    accessLog = join(mkdtempSync(join(tmpdir(), 'corral-proxy-')), 'access.log');
-    server = await startCorral([
-      CLIENT_APP,
-      '-w',
-      '1',
-      '-b',
-      '127.0.0.1:0',
+    ({ server, accessLog } = await serveLogged(
       '--dispatch',
       'reuseport',
-      '--access-logfile',
-      accessLog,
       '--forwarded-allow-ips',
       '10.0.0.1',
       '--proxy-protocol',
       'auto',
       '--proxy-allow-from',
       '10.0.0.0/8',
-    ]);
+    ));
   });
   after(() => server.stop());
 
