@@ -111,7 +111,9 @@ export function pickDriver(prefer: string | undefined, autocannonBin: string): D
   process.stderr.write(
     'wrk is not installed, so the load comes from autocannon (a Node client: it takes more of\n' +
       'the CPU the servers share with it, so figures are lower than with wrk). For the anchors\n' +
-      'driver: apt-get install wrk (Debian/Ubuntu), brew install wrk (macOS).\n',
+      'driver: apt-get install wrk (Debian/Ubuntu), brew install wrk (macOS).\n' +
+      "autocannon's latencies are wrong for servers that close every connection (the sync\n" +
+      'class): it times their responses from ever older requests (src/tune/autocannon.ts).\n',
   );
   return autocannon(autocannonBin);
 }
