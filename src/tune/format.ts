@@ -1,6 +1,6 @@
 /** The terminal output: a table of candidates, a bar chart of throughput, the recommendation. */
 import { label, loops, type TuneSummary } from './results.ts';
-import { bytes, cores, ms, rate } from './units.ts';
+import { figures, ms, rate } from './units.ts';
 
 type Row = readonly string[];
 
@@ -37,22 +37,7 @@ export function table(s: TuneSummary): string {
       return [label(m), '–', '', '', '', '', '', '', '', '', `failed: ${m.error ?? ''}`];
     const note =
       m === pick ? '← recommended' : m.verdict.eligible ? '' : `✗ ${m.verdict.reasons.join('; ')}`;
-    return [
-      label(m),
-      rate(m.rps),
-      // The spread, and how many runs it is over (more for finalists).
-      m.runs.length > 1
-        ? `${rate(m.spread.rps[0])}–${rate(m.spread.rps[1])} ×${m.runs.length}`
-        : '',
-      ms(m.p50),
-      ms(m.p99),
-      String(m.errors),
-      m.rssBytes === null ? '–' : bytes(m.rssBytes),
-      m.workerRssBytes === null ? '–' : bytes(m.workerRssBytes),
-      cores(m.cpu),
-      cores(m.loadgenCpu),
-      note,
-    ];
+    return [label(m), ...figures(m), note];
   });
   return columns([head, ...rows], new Set([1, 3, 4, 5, 6, 7, 8, 9])).join('\n');
 }

@@ -6,7 +6,7 @@
  */
 import { label, loops, type Measured, type TuneSummary } from './results.ts';
 import { type ChartSpec, escapeXml as esc, lineChart, type Series } from './svg.ts';
-import { bytes, cores, ms, rate } from './units.ts';
+import { bytes, figures, ms, rate } from './units.ts';
 
 export const CLASS_COLORS: Readonly<Record<string, string>> = {
   async: '#2563eb',
@@ -120,20 +120,7 @@ function tableHtml(s: TuneSummary): string {
     const cells =
       m.status !== 'ok'
         ? [label(m), m.why, '–', '', '', '', '', '', '', '', '', verdict]
-        : [
-            label(m),
-            m.finalRuns ? `${m.why}; in the finals` : m.why,
-            rate(m.rps),
-            `${rate(m.spread.rps[0])}–${rate(m.spread.rps[1])} ×${m.runs.length}`,
-            ms(m.p50),
-            ms(m.p99),
-            String(m.errors),
-            m.rssBytes === null ? '–' : bytes(m.rssBytes),
-            m.workerRssBytes === null ? '–' : bytes(m.workerRssBytes),
-            cores(m.cpu),
-            cores(m.loadgenCpu),
-            verdict,
-          ];
+        : [label(m), m.finalRuns ? `${m.why}; in the finals` : m.why, ...figures(m), verdict];
     return `<tr${mark}>${cells.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`;
   });
   return `<table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
