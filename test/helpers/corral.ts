@@ -232,6 +232,12 @@ export function alive(pid: number): boolean {
   }
 }
 
+/** SIGTERM a process corral started (a USR2 master) and wait up to 5 s for it to be gone. */
+export async function terminate(pid: number): Promise<void> {
+  process.kill(pid, 'SIGTERM');
+  for (let i = 0; i < 100 && alive(pid); i++) await sleep(50);
+}
+
 /** Worker pids from "booting worker N (pid P)" lines. */
 export function workerPids(output: string): number[] {
   return [...output.matchAll(/booting worker \d+ \(pid (\d+)\)/g)].map((m) => Number(m[1]));

@@ -1,7 +1,7 @@
 // Recycling, reloads, scaling and upgrades under real keep-alive load: nothing is lost.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { serveListener, sleep, workerPids } from '../helpers/corral.ts';
+import { serveListener, sleep, terminate, workerPids } from '../helpers/corral.ts';
 import { failures, load } from '../helpers/load.ts';
 
 test('max-requests 50 + jitter 10: 3,000 requests over 16 connections, 0 errors, ≥ 20 workers', async () => {
@@ -166,17 +166,7 @@ test('USR2 then TERM to the old master under load: 0 failed requests, the new ma
     for (const p of after.pids)
       assert.ok(newWorkers.includes(p), `pid ${p} belongs to the new master`);
   } finally {
-    if (newPid) {
-      process.kill(newPid, 'SIGTERM');
-      for (let i = 0; i < 100; i++) {
-        try {
-          process.kill(newPid, 0);
-          await sleep(50);
-        } catch {
-          break;
-        }
-      }
-    }
+    if (newPid) await terminate(newPid);
     await old.stop('SIGKILL');
   }
 });

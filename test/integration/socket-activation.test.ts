@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
 import { test } from 'node:test';
-import { FIXTURES, get, runCorral, sleep, startCorral } from '../helpers/corral.ts';
+import { FIXTURES, get, runCorral, startCorral, terminate } from '../helpers/corral.ts';
 
 const LISTENER = `${FIXTURES}listener.mjs`;
 /** What systemd does before exec'ing the service: LISTEN_PID is the service's own pid. */
@@ -129,17 +129,7 @@ for (const dispatch of ['least-conn', 'shared'] as const) {
       const r = await get(`${old.url}/`);
       assert.equal(r.status, 200);
     } finally {
-      if (newPid) {
-        process.kill(newPid, 'SIGTERM');
-        for (let i = 0; i < 100; i++) {
-          try {
-            process.kill(newPid, 0);
-            await sleep(50);
-          } catch {
-            break;
-          }
-        }
-      }
+      if (newPid) await terminate(newPid);
       await old.stop('SIGKILL');
     }
   });
