@@ -18,11 +18,11 @@
 // e.g. the commit before a change, measured in the same run). Needs wrk (apt-get install wrk) or falls back to
 // autocannon; PM2 and autocannon are devDependencies. Loopback only; every server it starts
 // is stopped before the next one starts.
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { corralCommand } from './lib/build.ts';
 import { pickDriver } from './lib/load.ts';
 import { describeMachine } from './lib/machine.ts';
 import { measure, timeCommand, timeStart } from './lib/measure.ts';
@@ -81,43 +81,7 @@ const ROUTE_PATHS = ['/json', '/wait'];
 const driver = pickDriver(opt.driver, here('../node_modules/autocannon/autocannon.js'));
 const app = (t: Target, name: string) => here(`apps/${t.fetch ? `${name}-fetch` : name}.mjs`);
 
-/** corral's published build, rebuilt when a source file is newer; the sources otherwise. */
-function corralCommand(): { args: string[]; build: string } {
-  const src = here('../bin/corral.js');
-  if (opt.corral === 'src')
-    return { args: [src], build: 'the repository (src/*.ts, type-stripped)' };
-  if (opt.corral !== 'dist') return { args: [opt.corral as string], build: opt.corral as string };
-  const cli = here('../dist/cli.js');
-  const tsc = here('../node_modules/typescript/bin/tsc');
-  const newest = (dir: string): number =>
-    Math.max(
-      ...readdirSync(dir, { withFileTypes: true }).map((e) =>
-        e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs,
-      ),
-    );
-  // Without TypeScript (a machine with only node and a copy of the tree), a dist/ built
-  // elsewhere is used as it is: file times there say nothing about staleness.
-  if (!existsSync(tsc)) {
-    if (existsSync(cli))
-      return { args: [cli], build: 'the published build (dist/, built beforehand)' };
-    process.stderr.write('no dist/ and no TypeScript to build it: measuring the sources\n');
-    return { args: [src], build: 'the repository (src/*.ts; dist/ could not be built)' };
-  }
-  if (!existsSync(cli) || statSync(cli).mtimeMs < newest(here('../src'))) {
-    try {
-      process.stderr.write('building dist/ (the published build) …\n');
-      execFileSync(process.execPath, [tsc, '-p', here('../tsconfig.build.json')], {
-        stdio: 'inherit',
-      });
-    } catch {
-      process.stderr.write('could not build dist/: measuring the sources instead\n');
-      return { args: [src], build: 'the repository (src/*.ts; dist/ could not be built)' };
-    }
-  }
-  return { args: [cli], build: 'the published build (dist/)' };
-}
-
-const corral = corralCommand();
+const corral = corralCommand(opt.corral as string);
 
 /** Rotate the order each round, so no server always runs first or last. */
 const rotate = <T>(xs: readonly T[], by: number): T[] =>

@@ -2,11 +2,12 @@
  * App spec → module → a Node request listener. Explicit exports first, then shape detection;
  * when nothing fits, the error says what was found.
  */
-import { existsSync, statSync } from 'node:fs';
+
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { AppLoadError } from '../errors.ts';
+import { existsSync, statSync } from '../fs.ts';
 import type { FetchHandler } from './fetch.ts';
 import { formatAppSpec, parseAppSpec } from './spec.ts';
 import type { UpgradeListener } from './upgrade.ts';

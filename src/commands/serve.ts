@@ -1,5 +1,5 @@
 /** `corral [serve] APP`: resolve, bind, then run the master (or the single process). */
-import { existsSync } from 'node:fs';
+
 import { enableCompileCache } from 'node:module';
 import { dirname, relative, resolve } from 'node:path';
 import { loadApp } from '../app/load.ts';
@@ -7,6 +7,7 @@ import { parseAppSpec } from '../app/spec.ts';
 import type { Resolved } from '../config/resolve.ts';
 import { loadWire, readTlsFiles } from '../config/tls.ts';
 import { AppLoadError, UsageError } from '../errors.ts';
+import { existsSync } from '../fs.ts';
 import { runHook } from '../hooks.ts';
 import { Logger } from '../log/logger.ts';
 import { chooseBinds, clearActivation, socketActivation } from '../master/activation.ts';

@@ -3,13 +3,14 @@
  * file wires the command line to the search (src/tune/search.ts) and writes the outputs; the
  * measuring, the rule and the rendering live in src/tune/.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { RawValue } from '../config/argv.ts';
 import type { Resolved } from '../config/resolve.ts';
 import { type SettingName, WORKER_CLASSES, type WorkerClass } from '../config/settings.ts';
 import { CorralError, UsageError } from '../errors.ts';
+import { existsSync, writeFileSync } from '../fs.ts';
 import { readResources, realHost } from '../sizing/resources.ts';
 import { wholeCpus } from '../sizing/strategies.ts';
 import { configFile } from '../tune/config-file.ts';

@@ -1,8 +1,9 @@
 /** Find and load the config file: corral.config.{ts,mts,js,mjs,json}. */
-import { existsSync, readFileSync } from 'node:fs';
+
 import { basename, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { UsageError } from '../errors.ts';
+import { existsSync, readFileSync } from '../fs.ts';
 
 export const CONFIG_FILE_NAMES = [
   'corral.config.ts',

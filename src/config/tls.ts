@@ -3,9 +3,10 @@
  * resolved) and the certificate material (read from disk when a worker boots, when the master
  * starts or re-reads its config on HUP, and in single-process mode on HUP).
  */
-import { readFileSync } from 'node:fs';
+
 import type { SecureContextOptions } from 'node:tls';
 import { UsageError } from '../errors.ts';
+import { readFileSync } from '../fs.ts';
 import type { Config, HttpProtocol, SettingName } from './settings.ts';
 
 /** How the worker's server speaks: chosen once at startup, never per request. */

@@ -9,7 +9,7 @@
  * the buffer growing until the worker is killed for its memory. Backpressure was the other
  * choice; it would slow the app down for the sake of its log.
  */
-import { closeSync, openSync, write, writeSync } from 'node:fs';
+import { closeSync, openSync, write, writeSync } from '../fs.ts';
 
 export interface LineSinkOptions {
   /** `-` = stdout, else a file appended to. */

@@ -2,8 +2,9 @@
  * The error log: leveled lines to stderr or a file, each saying which process wrote it
  * (`[master]`, `[worker 2]`), in Gunicorn's line shape so existing log parsers keep working.
  */
-import { closeSync, openSync, writeSync } from 'node:fs';
+
 import type { LogLevel } from '../config/settings.ts';
+import { closeSync, openSync, writeSync } from '../fs.ts';
 
 const RANK: Record<LogLevel, number> = {
   debug: 10,

@@ -2,8 +2,9 @@
  * The control socket (--control-socket, mode 0600): one JSON request per connection, one JSON
  * reply. `corral ctl` and `corral top` are its clients.
  */
-import { chmodSync } from 'node:fs';
+
 import { createServer, type Server } from 'node:net';
+import { chmodSync } from '../fs.ts';
 import type { Status } from '../metrics/status.ts';
 import { clearStaleSocket } from './listeners.ts';
 import type { Action } from './signals.ts';

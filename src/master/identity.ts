@@ -5,10 +5,10 @@
  * are given to that user, so rotation and reopening keep working.
  */
 import { execFileSync } from 'node:child_process';
-import { chownSync, closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import type { Resolved } from '../config/resolve.ts';
 import { invalid } from '../config/resolve.ts';
 import { CorralError } from '../errors.ts';
+import { chownSync, closeSync, existsSync, openSync, readFileSync } from '../fs.ts';
 
 export interface Identity {
   readonly uid: number;

@@ -3,11 +3,12 @@
  * a socket it was handed), and say how each worker gets its connections. The master owns every
  * listening socket so that sockets outlive workers (respawns and reloads never close the port).
  */
-import { chownSync, existsSync, fstatSync, lstatSync, unlinkSync } from 'node:fs';
+
 import * as net from 'node:net';
 import { connect, createServer, isIP, type Server } from 'node:net';
 import type { DispatchMode } from '../config/settings.ts';
 import { CorralError, UsageError } from '../errors.ts';
+import { chownSync, existsSync, fstatSync, lstatSync, unlinkSync } from '../fs.ts';
 
 export type Address =
   | { readonly kind: 'tcp'; readonly host: string; readonly port: number; readonly spec: string }

@@ -1,5 +1,5 @@
 /** The master's pid file. On USR2 it moves aside to `.oldbin` so the new master can take the name. */
-import { existsSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, renameSync, unlinkSync, writeFileSync } from '../fs.ts';
 
 export class PidFile {
   #path: string | null;

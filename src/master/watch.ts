@@ -9,8 +9,9 @@
  * bench/watch.ts and docs/measurements/). Directory watches see each save however it is
  * written, and cost one inotify watch per directory instead of one per file.
  */
-import { type Dirent, type FSWatcher, readdirSync, statSync, watch } from 'node:fs';
+
 import { basename, dirname, extname, join, resolve } from 'node:path';
+import { type Dirent, type FSWatcher, readdirSync, statSync, watch } from '../fs.ts';
 
 /** Directories never worth watching: dependencies change through installs, not edits. */
 const SKIP_DIRS = new Set(['node_modules', '.git']);

@@ -2,7 +2,7 @@
  * How many connections wait in the kernel's accept queue of each listening TCP port: the
  * `rx_queue` of LISTEN sockets in /proc/net/tcp{,6} (Linux only; elsewhere nothing).
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync } from '../fs.ts';
 
 const LISTEN = '0A';
 

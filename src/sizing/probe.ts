@@ -4,9 +4,10 @@
  * memory, so memory sizing uses what one worker of *this* app costs. It binds nothing, serves
  * nothing, and exits once it has reported.
  */
-import { readFileSync } from 'node:fs';
+
 import { loadApp } from '../app/load.ts';
 import type { Config } from '../config/settings.ts';
+import { readFileSync } from '../fs.ts';
 import { Logger } from '../log/logger.ts';
 import { buildAppServer } from '../worker/serve.ts';
 import type { ProbeReport } from './measure.ts';

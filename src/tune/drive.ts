@@ -4,8 +4,8 @@
  * duration, and a generator that does not answer in time is killed.
  */
 import { type ChildProcess, fork } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { UsageError } from '../errors.ts';
+import { readFileSync } from '../fs.ts';
 
 /** One request autocannon cycles through (its `requests` option). */
 export interface RequestSpec {

@@ -3,7 +3,7 @@
  * numbers a user would see in top, for the master and every worker, measured from outside so
  * the measuring costs the server nothing. Elsewhere every reading is null.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from '../fs.ts';
 
 /**
  * /proc reports CPU time in USER_HZ ticks, which the kernel fixes at 100 for userspace on
