@@ -13,9 +13,13 @@
  * also finds Host, Content-Length and Transfer-Encoding by name length first). Only chunked
  * requests get more: a counting `push` and a trailer check at the end of the body.
  */
-import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { type Config, REQUEST_LIMIT_MAX } from '../config/settings.ts';
+
+// Not an ESM import: node:http's namespace loads undici (with crypto, tls and http2) into
+// every worker, 8 MiB of RSS (src/worker/wire.ts).
+const { STATUS_CODES } = process.getBuiltinModule('node:http');
 
 export interface Limits {
   /** Longest request line in bytes. */
