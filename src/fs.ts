@@ -3,7 +3,7 @@
  * namespace, which reads every export — fs.promises included — and so loads fs/promises,
  * readline, the REPL's history and file streams into every process that imports it: 1.2 MiB
  * of the master's RSS (docs/benchmarks.md). process.getBuiltinModule() returns the CommonJS
- * exports, whose lazy parts stay lazy. test/unit/master-footprint.test.ts keeps it so.
+ * exports, whose lazy parts stay lazy. test/unit/footprint.test.ts keeps it so.
  */
 export type { Dirent, FSWatcher, Stats } from 'node:fs';
 

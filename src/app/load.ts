@@ -2,7 +2,6 @@
  * App spec → module → a Node request listener. Explicit exports first, then shape detection;
  * when nothing fits, the error says what was found.
  */
-
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';

@@ -1,5 +1,4 @@
 /** `corral [serve] APP`: resolve, bind, then run the master (or the single process). */
-
 import { enableCompileCache } from 'node:module';
 import { dirname, relative, resolve } from 'node:path';
 import { loadApp } from '../app/load.ts';

@@ -3,7 +3,6 @@
  * file wires the command line to the search (src/tune/search.ts) and writes the outputs; the
  * measuring, the rule and the rendering live in src/tune/.
  */
-
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { RawValue } from '../config/argv.ts';

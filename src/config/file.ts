@@ -1,5 +1,4 @@
 /** Find and load the config file: corral.config.{ts,mts,js,mjs,json}. */
-
 import { basename, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { UsageError } from '../errors.ts';

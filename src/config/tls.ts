@@ -3,7 +3,6 @@
  * resolved) and the certificate material (read from disk when a worker boots, when the master
  * starts or re-reads its config on HUP, and in single-process mode on HUP).
  */
-
 import type { SecureContextOptions } from 'node:tls';
 import { UsageError } from '../errors.ts';
 import { readFileSync } from '../fs.ts';

@@ -2,7 +2,6 @@
  * The error log: leveled lines to stderr or a file, each saying which process wrote it
  * (`[master]`, `[worker 2]`), in Gunicorn's line shape so existing log parsers keep working.
  */
-
 import type { LogLevel } from '../config/settings.ts';
 import { closeSync, openSync, writeSync } from '../fs.ts';
 

@@ -2,7 +2,6 @@
  * The control socket (--control-socket, mode 0600): one JSON request per connection, one JSON
  * reply. `corral ctl` and `corral top` are its clients.
  */
-
 import { createServer, type Server } from 'node:net';
 import { chmodSync } from '../fs.ts';
 import type { Status } from '../metrics/status.ts';

@@ -3,7 +3,6 @@
  * a socket it was handed), and say how each worker gets its connections. The master owns every
  * listening socket so that sockets outlive workers (respawns and reloads never close the port).
  */
-
 import * as net from 'node:net';
 import { connect, createServer, isIP, type Server } from 'node:net';
 import type { DispatchMode } from '../config/settings.ts';

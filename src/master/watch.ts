@@ -9,7 +9,6 @@
  * bench/watch.ts and docs/measurements/). Directory watches see each save however it is
  * written, and cost one inotify watch per directory instead of one per file.
  */
-
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { type Dirent, type FSWatcher, readdirSync, statSync, watch } from '../fs.ts';
 

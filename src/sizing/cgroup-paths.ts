@@ -4,7 +4,6 @@
  * is missing). Handles v1, v2 and hybrid layouts, and containers whose cgroup mount root is
  * their own cgroup. Everything is read under `root`, so tests can point it at a fixture tree.
  */
-
 import { join, posix } from 'node:path';
 import { existsSync, readdirSync, readFileSync } from '../fs.ts';
 

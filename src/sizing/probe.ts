@@ -4,7 +4,6 @@
  * memory, so memory sizing uses what one worker of *this* app costs. It binds nothing, serves
  * nothing, and exits once it has reported.
  */
-
 import { loadApp } from '../app/load.ts';
 import type { Config } from '../config/settings.ts';
 import { readFileSync } from '../fs.ts';
