@@ -45,6 +45,8 @@ interface Subject {
   readonly env?: Record<string, string>;
   /** Serves HTTP on `port` once started (the bare node does not). */
   readonly serves: boolean;
+  /** A --metrics-bind port to scrape once before measuring. */
+  readonly scrape?: number;
 }
 
 const corralArgs = [...corral.args, hello, '-w', '2', '-b', `127.0.0.1:${port}`];
@@ -70,6 +72,13 @@ const SUBJECTS: Subject[] = [
     serves: true,
   },
   { id: 'corral', label: '**corral master**', args: corralArgs, serves: true },
+  {
+    id: 'corral-metrics',
+    label: 'corral master, `--metrics-bind` (scraped once)',
+    args: [...corralArgs, '--metrics-bind', `127.0.0.1:${port + 1}`],
+    serves: true,
+    scrape: port + 1,
+  },
   {
     id: 'corral-semi',
     label: 'corral master, `--max-semi-space-size=1`',
@@ -156,6 +165,7 @@ async function once<T>(
   });
   try {
     if (s.serves) await waitHttp(port);
+    if (s.scrape) await fetch(`http://127.0.0.1:${s.scrape}/metrics`).then((r) => r.text());
     await sleep(settleMs);
     if (p.exitCode !== null) throw new Error(`${s.label} exited early:\n${err.slice(-2000)}`);
     return await look(p.pid as number, out);

@@ -209,7 +209,8 @@ export async function serve(r: Resolved, reresolve: () => Promise<Resolved>): Pr
       notify,
     });
     if (c.metricsBind) {
-      // prom-client is ~20 MiB of master RSS: loaded only when metrics are served.
+      // The /metrics server (node:http, prom-client's Registry) is ~2 MiB of master RSS:
+      // loaded only when metrics are served.
       const { serveMetrics } = await import('../metrics/http.ts');
       const metrics = await serveMetrics(c.metricsBind, () => master.status());
       closers.push(metrics);

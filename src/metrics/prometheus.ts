@@ -2,9 +2,20 @@
  * /metrics: the master's status as Prometheus text. prom-client does the exposition format;
  * the values come from the heartbeats the master already has, read at scrape time.
  */
-import { Registry } from 'prom-client';
+import { createRequire } from 'node:module';
+import type { Registry as PromRegistry } from 'prom-client';
 import { LATENCY_BUCKETS } from './stats.ts';
 import type { Status } from './status.ts';
+
+/**
+ * prom-client's Registry alone. Its index also loads the Pushgateway (node:https with tls and
+ * crypto), cluster aggregation and the default metrics: 14 MiB more master RSS with
+ * --metrics-bind (docs/benchmarks.md). prom-client has no "exports" map, so the file is
+ * reachable; test/integration/observability.test.ts fails if it moves.
+ */
+const Registry = createRequire(import.meta.url)(
+  'prom-client/lib/registry.js',
+) as typeof PromRegistry;
 
 type Value = { value: number; labels?: Record<string, string | number>; metricName?: string };
 

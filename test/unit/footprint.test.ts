@@ -1,7 +1,8 @@
 // What corral's modules make Node load, in the master and in a worker serving cleartext
 // HTTP/1. Each of these costs megabytes of RSS (docs/benchmarks.md, "Where a goal is
 // missed"): node:tls with crypto 5 MiB, node:http's ESM namespace with undici 12 MiB,
-// perf_hooks 1.4 MiB, node:fs's ESM namespace with fs/promises and readline 1.2 MiB (src/fs.ts).
+// perf_hooks 1.4 MiB, node:fs's ESM namespace with fs/promises and readline 1.2 MiB (src/fs.ts),
+// prom-client's index 14 MiB (src/metrics/prometheus.ts).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
@@ -32,6 +33,13 @@ function loadedBy(modules: readonly string[], heavy: readonly string[]): string[
 test("the master's modules load none of the workers' Node modules", () => {
   const master = ['./src/commands/serve.ts', './src/master/master.ts'];
   assert.deepEqual(loadedBy(master, [...HEAVY, 'http', 'perf_hooks', 'worker_threads']), []);
+});
+
+test("the master's /metrics server loads no TLS, crypto, undici or perf_hooks", () => {
+  // prom-client's index would (its Pushgateway, default metrics); src/metrics/prometheus.ts
+  // takes its Registry alone.
+  const metrics = ['./src/metrics/http.ts', './src/metrics/prometheus.ts'];
+  assert.deepEqual(loadedBy(metrics, [...HEAVY, 'perf_hooks']), []);
 });
 
 test('a cleartext HTTP/1 worker loads no TLS, HTTP/2, undici or fs/promises', () => {
