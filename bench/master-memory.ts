@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { corralCommand } from './lib/build.ts';
 import { describeMachine, machineLine } from './lib/machine.ts';
-import { here, sleep, waitHttp } from './lib/servers.ts';
+import { here, sleep, waitClosed, waitHttp } from './lib/servers.ts';
 import { median } from './lib/stats.ts';
 import { loadSymbols, PARTS, type Part, textPages } from './lib/text-pages.ts';
 
@@ -171,6 +171,8 @@ async function once<T>(
     return await look(p.pid as number, out);
   } finally {
     await stop(p);
+    // Children may outlive their parent a moment: the next server must find the port free.
+    if (s.serves) await waitClosed(port);
   }
 }
 
