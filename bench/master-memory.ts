@@ -10,14 +10,15 @@
 //
 // Medians of the rounds; each process is measured `--settle` seconds after it first answers.
 // Loopback only; every server is stopped before the next one starts.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { corralCommand } from './lib/build.ts';
 import { describeMachine, machineLine } from './lib/machine.ts';
-import { here, sleep, waitClosed, waitHttp } from './lib/servers.ts';
+import { memoryOf } from './lib/proc.ts';
+import { here, sleep, stopChild, waitClosed, waitHttp } from './lib/servers.ts';
 import { median } from './lib/stats.ts';
 import { loadSymbols, PARTS, type Part, textPages } from './lib/text-pages.ts';
 
@@ -102,45 +103,13 @@ const SUBJECTS: Subject[] = [
   },
 ];
 
-interface Sample {
-  rss: number;
-  anon: number;
-  file: number;
-  pss: number;
-  priv: number;
-  text: Map<Part | 'total', number> | null;
-}
+type Sample = ReturnType<typeof memoryOf> & { text: Map<Part | 'total', number> | null };
 interface Heap {
   used: number;
   total: number;
   spaces: Record<string, number>;
   malloced: number;
   modules: number;
-}
-
-const kib = (text: string, field: string): number =>
-  Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? Number.NaN);
-
-function memoryOf(pid: number, symbols: ReturnType<typeof loadSymbols>): Sample {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
-  return {
-    rss: kib(status, 'VmRSS'),
-    anon: kib(status, 'RssAnon'),
-    file: kib(status, 'RssFile'),
-    pss: kib(rollup, 'Pss'),
-    priv: kib(rollup, 'Private_Clean') + kib(rollup, 'Private_Dirty'),
-    text: symbols ? textPages(pid, symbols) : null,
-  };
-}
-
-async function stop(p: ChildProcess): Promise<void> {
-  if (p.exitCode !== null || p.signalCode !== null) return;
-  const exited = new Promise<void>((done) => p.once('exit', () => done()));
-  p.kill('SIGTERM');
-  const t = setTimeout(() => p.kill('SIGKILL'), 10000);
-  await exited;
-  clearTimeout(t);
 }
 
 /** Start s, let it settle, then `look` at it; stdout collected when asked (for --trace-opt). */
@@ -154,6 +123,7 @@ async function once<T>(
     env: { ...process.env, ...s.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  const exited = new Promise<void>((done) => p.once('exit', () => done()));
   let out = '';
   let err = '';
   p.stdout?.on('data', (d) => {
@@ -170,7 +140,7 @@ async function once<T>(
     if (p.exitCode !== null) throw new Error(`${s.label} exited early:\n${err.slice(-2000)}`);
     return await look(p.pid as number, out);
   } finally {
-    await stop(p);
+    await stopChild(p, exited);
     // Children may outlive their parent a moment: the next server must find the port free.
     if (s.serves) await waitClosed(port);
   }
@@ -190,7 +160,11 @@ try {
   for (let r = 0; r < rounds; r++) {
     for (const s of SUBJECTS) {
       // Pass 1: memory with nothing extra loaded.
-      samples.get(s.id)?.push(await once(s, [], {}, (pid) => memoryOf(pid, symbols)));
+      const measure = (pid: number) => ({
+        ...memoryOf(pid),
+        text: symbols ? textPages(pid, symbols) : null,
+      });
+      samples.get(s.id)?.push(await once(s, [], {}, measure));
       // Pass 2: V8's own figures, from a hook that is not there in pass 1.
       const file = join(scratch, `${s.id}-${r}.json`);
       const report = await once(

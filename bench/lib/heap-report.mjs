@@ -16,7 +16,6 @@ if (process.env.HEAP_REPORT && !process.send) {
     const report = {
       used: h.used_heap_size,
       total: h.total_heap_size,
-      physical: h.total_physical_size,
       malloced: h.malloced_memory,
       spaces,
       modules: process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).length,

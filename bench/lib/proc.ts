@@ -42,10 +42,26 @@ export function processTree(root: number): number[] {
   return out;
 }
 
+/** A `Name:   123 kB` field of a /proc file, in KiB; NaN when absent. */
+const kib = (text: string, field: string): number =>
+  Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? Number.NaN);
+
 /** Resident set size in bytes (VmRSS), 0 when the process is gone. */
 export function rssOf(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(read(`/proc/${pid}/status`));
-  return Number(m?.[1] ?? 0) * 1024;
+  return (kib(read(`/proc/${pid}/status`), 'VmRSS') || 0) * 1024;
+}
+
+/** Resident memory in KiB: RSS, its anonymous and file-backed parts, PSS, private pages. */
+export function memoryOf(pid: number) {
+  const status = read(`/proc/${pid}/status`);
+  const rollup = read(`/proc/${pid}/smaps_rollup`);
+  return {
+    rss: kib(status, 'VmRSS'),
+    anon: kib(status, 'RssAnon'),
+    file: kib(status, 'RssFile'),
+    pss: kib(rollup, 'Pss'),
+    priv: kib(rollup, 'Private_Clean') + kib(rollup, 'Private_Dirty'),
+  };
 }
 
 /** User + system CPU seconds the process has used so far (its threads included). */

@@ -86,6 +86,14 @@ export async function waitClosed(port: number): Promise<void> {
   }
 }
 
+/** SIGTERM, SIGKILL after 10 s, resolved once `exited` (the child's 'exit') has come. */
+export async function stopChild(p: ChildProcess, exited: Promise<void>): Promise<void> {
+  if (p.exitCode === null && p.signalCode === null) p.kill('SIGTERM');
+  const t = setTimeout(() => p.kill('SIGKILL'), 10000);
+  await exited;
+  clearTimeout(t);
+}
+
 /** A server that is one child of ours (and its descendants). */
 function child(
   args: string[],
@@ -108,10 +116,7 @@ function child(
     processes: () => roles(p.pid as number, processTree(p.pid as number)),
     log: () => err,
     async stop() {
-      if (p.exitCode === null && p.signalCode === null) p.kill('SIGTERM');
-      const t = setTimeout(() => p.kill('SIGKILL'), 10000);
-      await exited;
-      clearTimeout(t);
+      await stopChild(p, exited);
       live?.delete(running);
     },
   };

@@ -20,6 +20,8 @@ export type Part = (typeof PARTS)[number][0] | 'other';
 
 export interface Symbols {
   readonly binary: string;
+  /** Position-independent: loaded at a bias, where its offset-0 mapping starts. */
+  readonly pie: boolean;
   readonly addrs: number[];
   readonly parts: Part[];
 }
@@ -44,7 +46,12 @@ export function loadSymbols(binary = process.execPath): Symbols | null {
     addrs.push(Number.parseInt(m[1] as string, 16));
     parts.push((PARTS.find(([, re]) => re.test(m[2] as string))?.[0] ?? 'other') as Part);
   }
-  return addrs.length > 1000 ? { binary: real, addrs, parts } : null;
+  if (addrs.length <= 1000) return null;
+  const header = Buffer.alloc(18);
+  const fd = openSync(real, 'r');
+  readSync(fd, header, 0, 18, 0);
+  closeSync(fd);
+  return { binary: real, pie: header.readUInt16LE(16) === 3 /* ET_DYN */, addrs, parts };
 }
 
 /** Index of the last symbol starting at or before addr. */
@@ -63,17 +70,11 @@ function symbolAt(s: Symbols, addr: number): number {
 export function textPages(pid: number, s: Symbols): Map<Part | 'total', number> {
   const kib = new Map<Part | 'total', number>([['total', 0]]);
   const maps = readFileSync(`/proc/${pid}/maps`, 'utf8').split('\n');
-  // A position-independent binary is loaded at a bias: where its offset-0 mapping starts.
-  const header = Buffer.alloc(18);
-  const bfd = openSync(s.binary, 'r');
-  readSync(bfd, header, 0, 18, 0);
-  closeSync(bfd);
-  const pie = header.readUInt16LE(16) === 3;
   let bias = 0;
   const mine = maps
     .map((l) => /^([0-9a-f]+)-([0-9a-f]+) (\S+) ([0-9a-f]+) \S+ \S+\s+(.*)$/.exec(l))
     .filter((m) => m && m[5] === s.binary) as RegExpExecArray[];
-  if (pie) {
+  if (s.pie) {
     const first = mine.find((m) => Number.parseInt(m[4] as string, 16) === 0);
     bias = first ? Number.parseInt(first[1] as string, 16) : 0;
   }
