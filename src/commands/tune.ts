@@ -3,6 +3,7 @@
  * file wires the command line to the search (src/tune/search.ts) and writes the outputs; the
  * measuring, the rule and the rendering live in src/tune/.
  */
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { RawValue } from '../config/argv.ts';
@@ -81,6 +82,21 @@ export function searchSpace(r: Resolved, cpus: number, memoryLimit: number | nul
   };
 }
 
+/**
+ * The load generator is an optional peer dependency: `npm install corral` stays small, and
+ * only those who tune install it. Resolved from corral's own location, as loadgen.ts will.
+ */
+export const LOAD_GENERATOR_MISSING =
+  'corral tune: the load generator autocannon is not installed; add it with: npm install --save-dev autocannon';
+
+function checkLoadGenerator(): void {
+  try {
+    createRequire(import.meta.url).resolve('autocannon');
+  } catch {
+    throw new UsageError(LOAD_GENERATOR_MISSING);
+  }
+}
+
 /** Fail before measuring, not minutes later, when an output cannot be written. */
 function checkOutputs(o: TuneOptions): void {
   if (o.writeConfig && existsSync(o.writeConfig)) {
@@ -111,6 +127,7 @@ export async function tune(
   const o = parseTuneFlags(cl.tune);
   const app = checkAppFile(r);
   checkOutputs(o);
+  checkLoadGenerator();
   const requests = requestsFor(o.urls, o.requestsFile);
   const host = realHost();
   const res = readResources(host);

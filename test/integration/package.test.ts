@@ -1,11 +1,14 @@
 // The published package runs compiled JS (Node does not strip types under node_modules):
-// build it and serve from dist/.
+// build it and serve from dist/. Then the package as a user gets it: `npm pack`, installed
+// into an empty project, run with npx and imported from code.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { test } from 'node:test';
-import { FIXTURES, get, ROOT } from '../helpers/corral.ts';
+import { cleanEnv, FIXTURES, get, ROOT } from '../helpers/corral.ts';
 
 test('npm run build produces a dist/ CLI that serves', async () => {
   execFileSync(
@@ -34,4 +37,83 @@ test('npm run build produces a dist/ CLI that serves', async () => {
     proc.kill('SIGTERM');
     await once(proc, 'exit');
   }
+});
+
+/** npm and npx run by this Node (24), whatever `node` is first on the caller's PATH. */
+const env = { ...cleanEnv(), PATH: `${dirname(process.execPath)}:${process.env.PATH}` };
+
+function npm(args: string[], cwd: string): string {
+  return execFileSync('npm', [...args, '--no-audit', '--no-fund', '--prefer-offline'], {
+    cwd,
+    env,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+/** Run a command in `cwd` to its end (bounded): exit code and output. */
+async function run(cmd: string, args: string[], cwd: string) {
+  const proc = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  proc.stdout.on('data', (d) => (stdout += d));
+  proc.stderr.on('data', (d) => (stderr += d));
+  const killer = setTimeout(() => proc.kill('SIGKILL'), 30_000);
+  const [code] = await once(proc, 'exit');
+  clearTimeout(killer);
+  return { code: code as number | null, stdout, stderr };
+}
+
+const APP = "export default (req, res) => res.end('hello from ' + process.pid);\n";
+
+test('the packed package installs small, serves with npx, and tune says how to get its load generator', async (t) => {
+  const work = mkdtempSync(join(tmpdir(), 'corral-package-'));
+  t.after(() => rmSync(work, { recursive: true, force: true }));
+  npm(['pack', '--pack-destination', work], ROOT);
+  const tarball = readdirSync(work).find((f) => f.endsWith('.tgz'));
+  assert.ok(tarball, 'npm pack wrote a tarball');
+  const project = join(work, 'project');
+  execFileSync('mkdir', [project]);
+  writeFileSync(
+    join(project, 'package.json'),
+    JSON.stringify({ name: 'empty', private: true, type: 'module' }),
+  );
+  writeFileSync(join(project, 'app.mjs'), APP);
+  npm(['install', join(work, tarball)], project);
+
+  // Every installed package, corral included; the project itself is the first line.
+  const tree = npm(['ls', '--omit=dev', '--all', '--parseable'], project)
+    .trim()
+    .split('\n')
+    .slice(1);
+  t.diagnostic(`installed runtime tree: ${tree.length} packages`);
+  assert.ok(tree.length <= 8, `≤ 8 packages, got ${tree.length}:\n${tree.join('\n')}`);
+  assert.ok(!tree.some((p) => p.endsWith('/autocannon')), 'the load generator is not installed');
+
+  const proc = spawn('npx', ['corral', 'app.mjs', '-w', '1', '-b', '127.0.0.1:0'], {
+    cwd: project,
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    detached: true,
+  });
+  let err = '';
+  proc.stderr.on('data', (d) => (err += d));
+  try {
+    for (let i = 0; i < 300 && !/ready: /.test(err); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const url = /Listening at: (\S+)/.exec(err)?.[1];
+    assert.ok(url, err);
+    assert.match((await get(`${url}/`)).body, /^hello from \d+/);
+  } finally {
+    // npx runs corral as its child: stop the whole group.
+    process.kill(-(proc.pid as number), 'SIGTERM');
+    await once(proc, 'exit');
+  }
+
+  const tune = await run('npx', ['corral', 'tune', 'app.mjs'], project);
+  assert.equal(tune.code, 2, tune.stderr);
+  const lines = tune.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, tune.stderr);
+  assert.match(lines[0] as string, /autocannon .*npm install --save-dev autocannon/);
 });
