@@ -5,6 +5,11 @@
  * (method, url, remoteAddress, remotePort, headers), `res` (statusCode, headers) and
  * `responseTime` (ms). Only a few headers are copied: logging every request header would write
  * cookies and Authorization tokens to disk.
+ *
+ * A request with a W3C `traceparent` header gets `trace_id`, `span_id` and `trace_flags`, the
+ * names OpenTelemetry's pino instrumentation writes, so a log line joins its trace. `span_id` is
+ * the caller's span (the header's parent-id). Parsed here, when the line is written: a server
+ * without the JSON access log never looks at the header.
  */
 import { hostname } from 'node:os';
 import { type AccessEntry, ATOMS, length, responseHeader } from './access.ts';
@@ -27,6 +32,22 @@ function pick(
     if (v !== undefined) out[n] = Array.isArray(v) ? v.join(', ') : String(v);
   }
   return out;
+}
+
+/** version-traceid-parentid-flags; all-zero ids and version ff are invalid (W3C Trace Context). */
+const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(?:-|$)/;
+const ZEROS = /^0+$/;
+
+/** The trace fields of a valid `traceparent`, or nothing. */
+export function traceFields(
+  header: string | string[] | undefined,
+): { trace_id: string; span_id: string; trace_flags: string } | undefined {
+  if (typeof header !== 'string') return undefined;
+  const m = TRACEPARENT.exec(header.trim());
+  if (!m || m[1] === 'ff') return undefined;
+  const [, , traceId = '', spanId = '', flags = ''] = m;
+  if (ZEROS.test(traceId) || ZEROS.test(spanId)) return undefined;
+  return { trace_id: traceId, span_id: spanId, trace_flags: flags };
 }
 
 const atom = (name: string, e: AccessEntry): string => ATOMS[name]?.(e) ?? '-';
@@ -55,6 +76,7 @@ export function renderJson(e: AccessEntry): string {
     },
     bytes: length(res),
     responseTime,
+    ...traceFields(req.headers.traceparent),
     msg: `${req.method} ${req.url} ${res.statusCode}`,
   });
 }

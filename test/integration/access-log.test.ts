@@ -70,11 +70,17 @@ test("json format: one JSON object per line with pino's fields", async () => {
       assert.equal(r.status, 200);
     }
     assert.equal((await get(`${server.url}/throw`)).status, 500);
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    assert.equal((await get(`${server.url}/traced`, { headers: { traceparent } })).status, 200);
   } finally {
     assert.equal(await server.stop(), 0);
   }
   const parsed = lines(file).map((l) => JSON.parse(l));
-  assert.equal(parsed.length, 6);
+  assert.equal(parsed.length, 7);
+  const traced = parsed.find((p) => p.req.url === '/traced');
+  assert.equal(traced.trace_id, '4bf92f3577b34da6a3ce929d0e0e4736');
+  assert.equal(traced.span_id, '00f067aa0ba902b7');
+  assert.equal(parsed.find((p) => p.req.url === '/item/0').trace_id, undefined);
   for (const p of parsed) {
     assert.equal(p.level, 30);
     assert.equal(typeof p.time, 'number');
@@ -89,7 +95,15 @@ test("json format: one JSON object per line with pino's fields", async () => {
     assert.equal(typeof p.responseTime, 'number');
   }
   const urls = parsed.map((p) => p.req.url).sort();
-  assert.deepEqual(urls, ['/item/0', '/item/1', '/item/2', '/item/3', '/item/4', '/throw']);
+  assert.deepEqual(urls, [
+    '/item/0',
+    '/item/1',
+    '/item/2',
+    '/item/3',
+    '/item/4',
+    '/throw',
+    '/traced',
+  ]);
   const item = parsed.find((p) => p.req.url === '/item/0');
   assert.equal(item.req.headers['user-agent'], 'probe/2');
   assert.equal(item.res.statusCode, 200);

@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { test } from 'node:test';
 import { GUNICORN_ACCESS_FORMAT } from '../../src/config/settings.ts';
 import { compileAccessFormat } from '../../src/log/access.ts';
-import { renderJson } from '../../src/log/access-json.ts';
+import { renderJson, traceFields } from '../../src/log/access-json.ts';
 
 const req = {
   method: 'GET',
@@ -72,4 +72,29 @@ test("json: pino's fields and pino-http's req/res/responseTime, no Authorization
   assert.deepEqual(parsed.res, { statusCode: 201, headers: { 'content-length': '12' } });
   assert.equal(parsed.bytes, 12);
   assert.equal(parsed.responseTime, 2.5);
+});
+
+test('json: trace_id, span_id and trace_flags from a valid traceparent only', () => {
+  const tp = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+  const traced = { ...entry, req: { ...req, headers: { traceparent: tp } } } as typeof entry;
+  const parsed = JSON.parse(renderJson(traced));
+  assert.equal(parsed.trace_id, '4bf92f3577b34da6a3ce929d0e0e4736');
+  assert.equal(parsed.span_id, '00f067aa0ba902b7');
+  assert.equal(parsed.trace_flags, '01');
+  assert.equal(JSON.parse(renderJson(entry)).trace_id, undefined);
+  for (const bad of [
+    'ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+    '00-00000000000000000000000000000000-00f067aa0ba902b7-01',
+    '00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01',
+    '00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01',
+    '00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01',
+    'garbage',
+  ]) {
+    assert.equal(traceFields(bad), undefined, bad);
+  }
+  // A future version may append fields after a dash.
+  assert.equal(
+    traceFields('01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra')?.trace_id,
+    '4bf92f3577b34da6a3ce929d0e0e4736',
+  );
 });
