@@ -76,7 +76,10 @@ test("json: pino's fields and pino-http's req/res/responseTime, no Authorization
 
 test('json: trace_id, span_id and trace_flags from a valid traceparent only', () => {
   const tp = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
-  const traced = { ...entry, req: { ...req, headers: { traceparent: tp } } } as typeof entry;
+  const traced = {
+    ...entry,
+    req: { ...req, headers: { traceparent: tp } } as unknown as IncomingMessage,
+  };
   const parsed = JSON.parse(renderJson(traced));
   assert.equal(parsed.trace_id, '4bf92f3577b34da6a3ce929d0e0e4736');
   assert.equal(parsed.span_id, '00f067aa0ba902b7');
