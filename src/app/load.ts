@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { AppLoadError } from '../errors.ts';
 import { existsSync, statSync } from '../fs.ts';
+import { type AppCloser, closerOf } from './close.ts';
 import type { FetchHandler } from './fetch.ts';
 import { formatAppSpec, parseAppSpec } from './spec.ts';
 import type { UpgradeListener } from './upgrade.ts';
@@ -22,6 +23,8 @@ export interface LoadedApp {
   readonly path: string;
   /** e.g. `fetch handler (default export)`. */
   readonly description: string;
+  /** Closes the app when its worker drains (Fastify, a factory's close()); null: nothing to close. */
+  readonly close: AppCloser | null;
 }
 
 const KIND_TEXT: Record<AppKind, string> = {
@@ -141,6 +144,7 @@ export async function loadApp(spec: string, cwd: string = process.cwd()): Promis
     ...shaped,
     upgrade,
     path,
+    close: closerOf(value, { fastify: shaped.kind === 'fastify', factory: parsed.call }),
     description: `${KIND_TEXT[shaped.kind]} (${source})${upgrade ? ' with an upgrade listener (export upgrade)' : ''}`,
   };
 }

@@ -1,4 +1,5 @@
 /** Single-process mode (`-w 0` / `--single`): the master serves the app itself. */
+import { closeApp } from '../app/close.ts';
 import { loadApp } from '../app/load.ts';
 import type { Resolved } from '../config/resolve.ts';
 import { loadWire, type TlsFiles } from '../config/tls.ts';
@@ -39,14 +40,19 @@ export async function runSingle(
         stopping = true;
         notify?.stopping('stopping');
         for (const l of listeners) l.server?.close();
+        const graceMs = r.config.gracefulTimeout * 1000;
+        const started = Date.now();
         const grace = setTimeout(() => {
           log.warning(`${server.inFlight} request(s) still in flight at the graceful timeout`);
           finish();
-        }, r.config.gracefulTimeout * 1000);
-        server.drain().then(() => {
-          clearTimeout(grace);
-          finish();
-        });
+        }, graceMs);
+        server
+          .drain()
+          .then(() => closeApp(app.close, graceMs - (Date.now() - started), log))
+          .then(() => {
+            clearTimeout(grace);
+            finish();
+          });
       } else if (action === 'quick-stop') {
         if (!stopping) notify?.stopping('stopping (quick)');
         finish();

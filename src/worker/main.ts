@@ -3,6 +3,7 @@
  * drain on request. A worker whose master goes away drains and exits (no orphans).
  */
 import type { Socket } from 'node:net';
+import { type AppCloser, closeApp } from '../app/close.ts';
 import { loadApp } from '../app/load.ts';
 import { loadConfigFile } from '../config/file.ts';
 import type { Config } from '../config/settings.ts';
@@ -47,12 +48,16 @@ interface State {
   log: Logger | null;
   hooks: Hooks;
   id: number;
+  /** Closes the app once its requests are done (Fastify's close(), a factory's close()). */
+  closeApp: AppCloser | null;
+  gracefulMs: number;
 }
 
 async function boot(msg: Boot, state: State) {
   const started = performance.now();
   const { config, id } = msg;
   state.id = id;
+  state.gracefulMs = config.gracefulTimeout * 1000;
   const log = new Logger({
     level: config.logLevel,
     file: config.errorLogfile,
@@ -88,6 +93,7 @@ async function boot(msg: Boot, state: State) {
       return;
     }
     app = await loadApp(config.app ?? '', process.cwd());
+    state.closeApp = app.close;
   } catch (err) {
     failed(err);
     return;
@@ -170,17 +176,30 @@ function batchClosed(): () => void {
 }
 
 function main(): void {
-  const state: State = { server: null, log: null, hooks: {}, id: 0 };
+  const state: State = {
+    server: null,
+    log: null,
+    hooks: {},
+    id: 0,
+    closeApp: null,
+    gracefulMs: 0,
+  };
   const pendingConns: Socket[] = [];
   const drainAndExit = (why: string) => {
     state.log?.debug(`draining: ${why}`);
     const server = state.server;
     if (!server) process.exit(0);
+    const started = Date.now();
     // A fresh count for the master, so a kill at the graceful timeout says what it cut.
     if (state.sampler) sendBeat(server, state.sampler);
     server.drain().then(async () => {
-      if (state.log)
+      // After the last request (they may still need the pools it closes), within what is left
+      // of --graceful-timeout: the master kills the worker at its end anyway.
+      if (state.log) {
+        const left = state.gracefulMs - (Date.now() - started);
+        await closeApp(state.closeApp, left, state.log);
         await runHook(state.hooks, 'workerExit', state.log, { pid: process.pid, id: state.id });
+      }
       process.exit(0);
     });
   };

@@ -3,6 +3,7 @@
  * own SO_REUSEPORT socket(s), beating to the worker's main thread (worker/thread-pool.ts).
  */
 import { parentPort, threadId, workerData } from 'node:worker_threads';
+import { type AppCloser, closeApp } from '../app/close.ts';
 import { loadApp } from '../app/load.ts';
 import { loadConfigFile } from '../config/file.ts';
 import type { Config } from '../config/settings.ts';
@@ -65,6 +66,7 @@ async function main(): Promise<void> {
     role: `worker ${id} thread ${threadId}`,
   });
   let server: AppServer | null = null;
+  let close: AppCloser | null = null;
   // ELU and event-loop delay are per thread: this thread's loop, not the process's main one.
   const sampler = new ProcessSampler();
   setInterval(() => {
@@ -84,6 +86,7 @@ async function main(): Promise<void> {
   try {
     const hooks = await hooksOf(data.configFile);
     const app = await loadApp(config.app ?? '', process.cwd());
+    close = app.close;
     server = buildAppServer(config, app.listener, log, {
       hooks,
       worker: { pid: process.pid, id },
@@ -98,8 +101,12 @@ async function main(): Promise<void> {
   }
   const s = server;
   port?.on('message', (m: ToThread) => {
-    if (m.t === 'drain') s.drain().then(() => process.exit(0));
-    else if (m.t === 'leave') s.leave();
+    if (m.t === 'drain') {
+      const started = Date.now();
+      s.drain()
+        .then(() => closeApp(close, config.gracefulTimeout * 1000 - (Date.now() - started), log))
+        .then(() => process.exit(0));
+    } else if (m.t === 'leave') s.leave();
     else if (m.t === 'reopen-logs') {
       log.reopen();
       s.reopenLogs();
