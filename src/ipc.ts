@@ -31,9 +31,12 @@ export type ToWorker =
   /** Stop taking connections, finish in-flight requests, exit. */
   | { readonly t: 'drain' }
   /** USR1 reached the master: reopen log files. */
-  | { readonly t: 'reopen-logs' };
+  | { readonly t: 'reopen-logs' }
+  /** /metrics is being scraped: send Node's metrics and the app's prom-client registry. */
+  | { readonly t: 'metrics'; readonly seq: number };
 
 import type { TlsFiles } from './config/tls.ts';
+import type { Family } from './metrics/exposition.ts';
 import type { WorkerStats } from './metrics/stats.ts';
 
 export type { WorkerStats };
@@ -45,7 +48,14 @@ export type FromWorker =
   | { readonly t: 'closed'; readonly n: number }
   /** The worker wants to be replaced (max-requests; a sync worker whose request timed out). */
   | { readonly t: 'retire'; readonly reason: 'max-requests' | 'request-timeout' }
-  | { readonly t: 'boot-failed'; readonly message: string; readonly code: number };
+  | { readonly t: 'boot-failed'; readonly message: string; readonly code: number }
+  /** The answer to a `metrics` request: Node's metrics, the app's own (prom-client JSON). */
+  | {
+      readonly t: 'metrics';
+      readonly seq: number;
+      readonly node: readonly Family[];
+      readonly app: readonly Family[];
+    };
 
 type Handlers<M extends { t: string }, H> = {
   [K in M['t']]?: (msg: Extract<M, { t: K }>, handle: H) => void;

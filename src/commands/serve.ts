@@ -209,10 +209,14 @@ export async function serve(r: Resolved, reresolve: () => Promise<Resolved>): Pr
       notify,
     });
     if (c.metricsBind) {
-      // The /metrics server (node:http, prom-client's Registry) is ~2 MiB of master RSS:
+      // The /metrics server (node:http, the exposition writer) is ~2 MiB of master RSS:
       // loaded only when metrics are served.
       const { serveMetrics } = await import('../metrics/http.ts');
-      const metrics = await serveMetrics(c.metricsBind, () => master.status());
+      const metrics = await serveMetrics(
+        c.metricsBind,
+        () => master.status(),
+        () => master.workerMetrics(),
+      );
       closers.push(metrics);
       const at = metrics.address();
       const where = typeof at === 'string' ? `unix:${at}` : `http://${at?.address}:${at?.port}`;

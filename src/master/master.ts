@@ -9,6 +9,7 @@ import { runHook, type ServerInfo } from '../hooks.ts';
 import { sendToWorker } from '../ipc.ts';
 import type { Logger } from '../log/logger.ts';
 import { Aggregate } from '../metrics/aggregate.ts';
+import { collectWorkerMetrics, type WorkerMetrics } from '../metrics/collect.ts';
 import type { Status } from '../metrics/status.ts';
 import { Backoff } from './backoff.ts';
 import { Dispatcher } from './dispatch.ts';
@@ -360,12 +361,27 @@ export class Master {
     for (const w of retiring.slice(0, Math.max(0, surplus))) w.drain(grace);
   }
 
+  /** A retiring or draining worker's slot is free: its replacement takes it. */
+  #freeSlot(): number {
+    const taken = new Set(this.#active().map((w) => w.slot));
+    let slot = 1;
+    while (taken.has(slot)) slot++;
+    return slot;
+  }
+
+  /** Every live worker's metrics, asked for now (a /metrics scrape). */
+  workerMetrics(): Promise<WorkerMetrics[]> {
+    return collectWorkerMetrics(
+      [...this.#workers].filter((w) => w.state === 'ready' || w.state === 'draining'),
+    );
+  }
+
   #spawn(): void {
     const c = this.#r.config;
     const id = this.#nextId++;
     void runHook(this.#r.hooks, 'preFork', this.#log, this.info, { pid: 0, id });
     const child = spawnWorker(c, this.#o.listeners, this.#o.identity ?? null);
-    const w = new WorkerHandle(id, child);
+    const w = new WorkerHandle(id, child, this.#freeSlot());
     this.#workers.add(w);
     this.#log.info(`booting ${w.name}`);
     sendToWorker(child, bootMessage(id, this.#r, this.#o.listeners));

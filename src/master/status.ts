@@ -22,6 +22,7 @@ export function buildStatus(
     ...parts,
     workers: workers.map((w) => ({
       id: w.id,
+      slot: w.slot,
       pid: w.pid,
       state: w.state,
       retiring: w.retiring,

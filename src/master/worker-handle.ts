@@ -18,6 +18,12 @@ const STALE_MS = 1200;
 export class WorkerHandle {
   /** Increasing number, Gunicorn's "age": `worker 7` is the seventh started. */
   readonly id: number;
+  /**
+   * The lowest number 1.. not held by another active worker: a replacement takes the slot of
+   * the worker it replaces, so per-worker metric series survive recycles. While both live,
+   * /metrics shows one of them per slot (metrics/prometheus.ts).
+   */
+  readonly slot: number;
   readonly child: ChildProcess;
   readonly pid: number;
   readonly startedAt = Date.now();
@@ -39,8 +45,9 @@ export class WorkerHandle {
   /** Set when the worker reported it could not boot. */
   bootFailure: { message: string; code: number } | null = null;
 
-  constructor(id: number, child: ChildProcess) {
+  constructor(id: number, child: ChildProcess, slot = id) {
     this.id = id;
+    this.slot = slot;
     this.child = child;
     this.pid = child.pid ?? 0;
   }

@@ -6,6 +6,7 @@ import type { Server } from 'node:http';
 import { CorralError, UsageError } from '../errors.ts';
 import { clearStaleSocket, parseBind } from '../master/listeners.ts';
 import { readBacklog } from './backlog.ts';
+import type { WorkerMetrics } from './collect.ts';
 import { CONTENT_TYPE, renderMetrics } from './prometheus.ts';
 import type { Status } from './status.ts';
 
@@ -24,7 +25,11 @@ function backlogByBind(binds: readonly string[]): Map<string, number> {
   );
 }
 
-export async function serveMetrics(bind: string, status: () => Status): Promise<Server> {
+export async function serveMetrics(
+  bind: string,
+  status: () => Status,
+  workerMetrics: () => Promise<WorkerMetrics[]> = async () => [],
+): Promise<Server> {
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/healthz') {
@@ -36,11 +41,16 @@ export async function serveMetrics(bind: string, status: () => Status): Promise<
         .writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' })
         .end(ready ? 'ready\n' : s.stopping ? 'shutting down\n' : 'not ready\n');
     } else if (path === '/metrics') {
-      const s = status();
-      renderMetrics(s, backlogByBind(s.binds)).then(
-        (text) => res.writeHead(200, { 'content-type': CONTENT_TYPE }).end(text),
-        (err) => res.writeHead(500).end(`${err}\n`),
-      );
+      workerMetrics()
+        .then((workers) => {
+          // The status after the workers answered: its heartbeats are at least as fresh.
+          const s = status();
+          return renderMetrics(s, backlogByBind(s.binds), workers);
+        })
+        .then(
+          (text) => res.writeHead(200, { 'content-type': CONTENT_TYPE }).end(text),
+          (err) => res.writeHead(500).end(`${err}\n`),
+        );
     } else {
       res
         .writeHead(404, { 'content-type': 'text/plain' })

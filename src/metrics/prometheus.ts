@@ -1,49 +1,62 @@
 /**
- * /metrics: the master's status as Prometheus text. prom-client does the exposition format;
- * the values come from the heartbeats the master already has, read at scrape time.
+ * /metrics: the master's status, Node's metrics of the master and of each worker, and the
+ * app's own prom-client metrics summed across the workers, as Prometheus text
+ * (metrics/exposition.ts writes it; no library is loaded into the master for it). corral's
+ * values come from the heartbeats the master already has, read at scrape time; the rest is
+ * asked of the workers when scraped (metrics/collect.ts).
  */
-import { createRequire } from 'node:module';
-import type { Registry as PromRegistry } from 'prom-client';
+import type { WorkerMetrics } from './collect.ts';
+import { aggregate, type Family, merge, render, withLabels } from './exposition.ts';
+import { lagFamily, nodeMetrics } from './node-process.ts';
 import { LATENCY_BUCKETS } from './stats.ts';
 import type { Status } from './status.ts';
 
-/**
- * prom-client's Registry alone. Its index also loads the Pushgateway (node:https with tls and
- * crypto), cluster aggregation and the default metrics: 14 MiB more master RSS with
- * --metrics-bind (docs/benchmarks.md). prom-client has no "exports" map, so the file is
- * reachable; test/integration/observability.test.ts fails if it moves.
- */
-const Registry = createRequire(import.meta.url)(
-  'prom-client/lib/registry.js',
-) as typeof PromRegistry;
+export { CONTENT_TYPE } from './exposition.ts';
 
 type Value = { value: number; labels?: Record<string, string | number>; metricName?: string };
 
-/** A metric whose values are computed when scraped (prom-client's Metric interface). */
+type WorkerStatus = Status['workers'][number];
+
+/** Which worker of a slot is shown while a replacement and its predecessor both live. */
+function rank(w: WorkerStatus): number {
+  if (w.state === 'ready') return w.retiring ? 1 : 0;
+  return w.state === 'booting' ? 2 : 3;
+}
+
+function onePerSlot(workers: readonly WorkerStatus[]): WorkerStatus[] {
+  const bySlot = new Map<number, WorkerStatus>();
+  for (const w of workers) {
+    const had = bySlot.get(w.slot);
+    if (!had || rank(w) < rank(had)) bySlot.set(w.slot, w);
+  }
+  return [...bySlot.values()].sort((a, b) => a.slot - b.slot);
+}
+
 function snapshot(
   name: string,
   help: string,
   type: 'gauge' | 'counter' | 'histogram',
   values: Value[],
-) {
-  return {
-    name,
-    help,
-    type,
-    aggregator: 'sum' as const,
-    get: async () => ({ name, help, type, values, aggregator: 'sum' as const }),
-    reset() {},
-  };
+): Family {
+  return { name, help, type, values };
 }
 
-export async function renderMetrics(
+/**
+ * The exposition. `workers`: what the workers answered to this scrape. Worker series carry a
+ * `worker` label with the worker's slot (1..N, reused by its replacement), never a pid, so a
+ * recycle does not start new series. An app's own families come first: one that collects
+ * Node's default metrics itself gets its own, summed, instead of corral's.
+ */
+export function renderMetrics(
   s: Status,
   backlog: ReadonlyMap<string, number>,
-): Promise<string> {
-  const reg = new Registry();
-  const add = (m: ReturnType<typeof snapshot>) => reg.registerMetric(m as never);
+  workers: readonly WorkerMetrics[] = [],
+): string {
+  const out: Family[] = [];
+  const add = (m: Family) => out.push(m);
+  const shown = onePerSlot(s.workers);
   const perWorker = (f: (w: Status['workers'][number]) => number): Value[] =>
-    s.workers.map((w) => ({ value: f(w), labels: { worker: w.id, pid: w.pid } }));
+    shown.map((w) => ({ value: f(w), labels: { worker: w.slot } }));
   const states = ['booting', 'ready', 'draining'];
   add(
     snapshot('corral_workers', 'Worker processes by state.', 'gauge', [
@@ -165,7 +178,15 @@ export async function renderMetrics(
       ),
     );
   }
-  return reg.metrics();
+  // The app's counts of every worker, leaving ones too; Node's of the one shown per slot.
+  const app = aggregate(workers.map((w) => w.app));
+  const lag = new Map(shown.map((w) => [w.slot, w.lagSeconds]));
+  const ids = new Set(shown.map((w) => w.id));
+  const node = merge([
+    ...nodeMetrics(),
+    ...workers
+      .filter((w) => ids.has(w.id))
+      .flatMap((w) => withLabels([...w.node, ...lagFamily(lag.get(w.slot))], { worker: w.slot })),
+  ]);
+  return render([...out, ...app, ...node]);
 }
-
-export const CONTENT_TYPE = new Registry().contentType;

@@ -3,6 +3,8 @@ import type { Totals } from './aggregate.ts';
 
 export interface WorkerStatus {
   readonly id: number;
+  /** 1..N, reused by the worker that replaces it: the `worker` label of its metrics. */
+  readonly slot: number;
   readonly pid: number;
   readonly state: string;
   /** Due for replacement (max-requests, memory, reload, timeout). */

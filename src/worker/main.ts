@@ -233,6 +233,14 @@ function main(): void {
       else pendingConns.push(socket);
     },
     drain: () => drainAndExit('asked by master'),
+    metrics: (m) => {
+      import('./metrics.ts')
+        .then((x) => x.collectMetrics())
+        .then(
+          (r) => sendToMaster({ t: 'metrics', seq: m.seq, ...r }),
+          (err) => state.log?.error(`metrics: ${(err as Error)?.stack ?? err}`),
+        );
+    },
     'reopen-logs': () => {
       state.log?.reopen();
       state.server?.reopenLogs();

@@ -10,11 +10,13 @@ import {
   BIN,
   burst,
   cleanEnv,
+  FIXTURES,
   get,
   ROOT,
   runCorral,
   serveListener,
   sleep,
+  startCorral,
 } from '../helpers/corral.ts';
 import { load } from '../helpers/load.ts';
 
@@ -196,4 +198,78 @@ test('-w adaptive 1..2: grows under CPU load, returns to 1 when idle, no flappin
   // The recorded counts go 1…1, 2…2, 1…1: one step up, one step down, nothing in between.
   const changes = counts.filter((c, i) => i > 0 && c !== counts[i - 1]);
   assert.deepEqual(changes, [2, 1], `counts over time: ${counts.join(' ')}`);
+});
+
+test("an app's prom-client Counter in 2 workers: /metrics serves the sum; Node's metrics per worker slot", async () => {
+  const server = await startCorral([
+    `${FIXTURES}prom-counter.mjs`,
+    '-b',
+    '127.0.0.1:0',
+    '-w',
+    '2',
+    '--metrics-bind',
+    '127.0.0.1:0',
+  ]);
+  const metricsUrl = server.output().match(/Metrics at: (\S+)/)?.[1] as string;
+  try {
+    const replies = await burst(`${server.url}/`, 200, 8);
+    assert.ok(replies.every((r) => r.status === 200));
+    const pids = new Set(replies.map((r) => r.body));
+    assert.equal(pids.size, 2, `both workers served (${[...pids].join(', ')})`);
+    const m = await get(`${metricsUrl}/metrics`);
+    assert.equal(m.status, 200);
+    const lines = m.body.split('\n').filter((l) => l && !l.startsWith('#'));
+    for (const l of lines) assert.match(l, LINE, `a Prometheus sample line: ${l}`);
+    assert.ok(lines.includes('app_requests_total{route="root"} 200'), m.body);
+    assert.match(m.body, /# TYPE app_requests_total counter/);
+    // Node's metrics: the master's (no worker label) and each worker's, by slot.
+    for (const name of ['process_resident_memory_bytes', 'nodejs_heap_size_used_bytes']) {
+      const series = lines.filter((l) => l.startsWith(name));
+      assert.deepEqual(series.map((l) => l.replace(/ .*/, '')).sort(), [
+        name,
+        `${name}{worker="1"}`,
+        `${name}{worker="2"}`,
+      ]);
+    }
+    assert.match(m.body, /^process_cpu_seconds_total\{worker="1"\} /m);
+    assert.match(m.body, /^nodejs_version_info\{version="v\d+/m);
+    assert.match(m.body, /^corral_worker_rss_bytes\{worker="1"\} /m);
+    assert.doesNotMatch(m.body, /pid="/);
+  } finally {
+    await server.stop();
+  }
+});
+
+test('worker slots survive recycles: a replaced worker takes its slot, no new series', async () => {
+  const server = await serveListener([
+    '-w',
+    '2',
+    '--metrics-bind',
+    '127.0.0.1:0',
+    '--max-requests',
+    '20',
+  ]);
+  const metricsUrl = server.output().match(/Metrics at: (\S+)/)?.[1] as string;
+  try {
+    for (let i = 0; i < 100; i++) assert.equal((await get(`${server.url}/`)).status, 200);
+    // Let the replacements finish booting and the old workers leave.
+    for (let i = 0; i < 100; i++) {
+      const m = await get(`${metricsUrl}/metrics`);
+      if (
+        /corral_workers\{state="ready"\} 2/.test(m.body) &&
+        !/state="draining"\} [1-9]/.test(m.body) &&
+        !/state="booting"\} [1-9]/.test(m.body)
+      )
+        break;
+      await sleep(100);
+    }
+    const m = await get(`${metricsUrl}/metrics`);
+    assert.match(m.body, /corral_worker_restarts_total\{reason="max-requests"\} [2-9]/);
+    const slots = [...m.body.matchAll(/^corral_worker_rss_bytes\{worker="(\d+)"\}/gm)].map(
+      (x) => x[1],
+    );
+    assert.deepEqual(slots.sort(), ['1', '2']);
+  } finally {
+    await server.stop();
+  }
 });

@@ -2,7 +2,8 @@
 // HTTP/1. Each of these costs megabytes of RSS (docs/benchmarks.md, "Where a goal is
 // missed"): node:tls with crypto 5 MiB, node:http's ESM namespace with undici 12 MiB,
 // perf_hooks 1.4 MiB, node:fs's ESM namespace with fs/promises and readline 1.2 MiB (src/fs.ts),
-// prom-client's index 14 MiB (src/metrics/prometheus.ts).
+// node:v8 1.6 MiB (src/metrics/node-process.ts: workers only). corral writes Prometheus text
+// itself (src/metrics/exposition.ts); prom-client's index would cost the master 14 MiB.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
@@ -18,9 +19,10 @@ const HEAVY = [
 ];
 
 /** The heavy Node modules loaded once `modules` are imported, in a fresh process. */
-function loadedBy(modules: readonly string[], heavy: readonly string[]): string[] {
+function loadedBy(modules: readonly string[], heavy: readonly string[], then = ''): string[] {
   const script = `
     for (const m of ${JSON.stringify(modules)}) await import(m);
+    ${then};
     const loaded = new Set(process.moduleLoadList);
     console.log(JSON.stringify(${JSON.stringify(heavy)}.filter((m) => loaded.has('NativeModule ' + m))));
   `;
@@ -36,10 +38,15 @@ test("the master's modules load none of the workers' Node modules", () => {
 });
 
 test("the master's /metrics server loads no TLS, crypto, undici or perf_hooks", () => {
-  // prom-client's index would (its Pushgateway, default metrics); src/metrics/prometheus.ts
-  // takes its Registry alone.
-  const metrics = ['./src/metrics/http.ts', './src/metrics/prometheus.ts'];
-  assert.deepEqual(loadedBy(metrics, [...HEAVY, 'perf_hooks']), []);
+  // prom-client's index would (its Pushgateway, default metrics). Node's default metrics of
+  // the master come from process.* and /proc, without perf_hooks or node:v8.
+  const metrics = [
+    './src/metrics/http.ts',
+    './src/metrics/prometheus.ts',
+    './src/metrics/collect.ts',
+  ];
+  const script = `(await import('./src/metrics/prometheus.ts')).renderMetrics({ workers: [], totals: { statusClasses: [], latencyCounts: [], latencySumSeconds: 0 }, restarts: {} }, new Map())`;
+  assert.deepEqual(loadedBy(metrics, [...HEAVY, 'perf_hooks', 'v8'], script), []);
 });
 
 test('a cleartext HTTP/1 worker loads no TLS, HTTP/2, undici or fs/promises', () => {
