@@ -5,20 +5,29 @@
  * double their start time; measured in docs/benchmarks.md).
  */
 import { resolve } from 'node:path';
-import { helpText } from './commands/help.ts';
+import { commandHelp, helpText } from './commands/help.ts';
 import { parseCommandLine } from './config/argv.ts';
+import { envName } from './config/settings.ts';
 import { CorralError, EXIT } from './errors.ts';
 import { VERSION } from './version.ts';
 
 export async function main(argv: readonly string[]): Promise<number> {
   const cl = parseCommandLine(argv);
   if (cl.help) {
-    process.stdout.write(`${helpText()}\n`);
+    process.stdout.write(`${cl.named ? commandHelp(cl.command) : helpText()}\n`);
     return EXIT.OK;
   }
   if (cl.version) {
     process.stdout.write(`corral ${VERSION}\n`);
     return EXIT.OK;
+  }
+  // Env files named here or in CORRAL_ENV_FILE are read before the settings: CORRAL_*, PORT
+  // and WEB_CONCURRENCY in them count. (One named in the config file reaches the app only.)
+  const envFiles = cl.values.filter((v) => v.name === 'envFile').map((v) => String(v.raw));
+  const envFileVar = process.env[envName('envFile')];
+  if (envFiles.length || envFileVar) {
+    const { applyEnvFiles } = await import('./config/env-file.ts');
+    applyEnvFiles(envFiles.length ? envFiles : [envFileVar as string], process.env, process.cwd());
   }
   const { resolveConfig } = await import('./config/resolve.ts');
   const input = { cli: cl.values, app: cl.app, env: process.env, cwd: process.cwd() };
@@ -64,16 +73,37 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
+/**
+ * A failure before the error log exists still speaks the log's format: a JSON line when
+ * `--log-format json` (or CORRAL_LOG_FORMAT=json) was asked for.
+ */
+function fail(message: string, argv: readonly string[]): void {
+  const i = argv.findIndex((a) => a === '--log-format' || a.startsWith('--log-format='));
+  const asked = i < 0 ? process.env[envName('logFormat')] : (argv[i]?.split('=')[1] ?? argv[i + 1]);
+  const line =
+    asked?.trim().toLowerCase() === 'json'
+      ? JSON.stringify({
+          level: 60,
+          time: Date.now(),
+          pid: process.pid,
+          role: 'master',
+          msg: message,
+        })
+      : message;
+  process.stderr.write(`${line}\n`);
+}
+
+const argv = process.argv.slice(2);
+main(argv).then(
   (code) => {
     process.exitCode = code;
   },
   (err: unknown) => {
     if (err instanceof CorralError) {
-      process.stderr.write(`${err.message}\n`);
+      fail(err.message, argv);
       process.exitCode = err.exitCode;
     } else {
-      process.stderr.write(`corral: internal error: ${(err as Error)?.stack ?? err}\n`);
+      fail(`corral: internal error: ${(err as Error)?.stack ?? err}`, argv);
       process.exitCode = EXIT.FAILURE;
     }
   },

@@ -3,6 +3,7 @@ import { enableCompileCache } from 'node:module';
 import { dirname, relative, resolve } from 'node:path';
 import { loadApp } from '../app/load.ts';
 import { parseAppSpec } from '../app/spec.ts';
+import { applyEnvFiles } from '../config/env-file.ts';
 import type { Resolved } from '../config/resolve.ts';
 import { loadWire, readTlsFiles } from '../config/tls.ts';
 import { AppLoadError, UsageError } from '../errors.ts';
@@ -89,11 +90,19 @@ function refuseWorkerBindsBelow1024(
 
 export async function serve(r: Resolved, reresolve: () => Promise<Resolved>): Promise<number> {
   const c = r.config;
+  // Files named on the command line were read before the settings; this adds a config file's
+  // (and serve()'s), never replacing a variable already set.
+  if (c.envFile.length) applyEnvFiles(c.envFile, process.env, process.cwd());
   if (c.chdir) process.chdir(c.chdir);
   Object.assign(process.env, envPairs(c));
   // Before any file is created (log files, sockets, the pid file); workers inherit it.
   if (c.umask !== null) process.umask(c.umask);
-  const log = new Logger({ level: c.logLevel, file: c.errorLogfile, role: 'master' });
+  const log = new Logger({
+    level: c.logLevel,
+    file: c.errorLogfile,
+    role: 'master',
+    format: c.logFormat,
+  });
   process.title = `corral: master [${c.app}]`;
   const spec = checkAppFile(r);
   const identity = resolveIdentity(r);

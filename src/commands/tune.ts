@@ -34,6 +34,7 @@ const OWNED: ReadonlySet<SettingName> = new Set<SettingName>([
   'single',
   'bind',
   'logLevel',
+  'logFormat',
   'errorLogfile',
   'pid',
   'controlSocket',

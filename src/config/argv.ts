@@ -8,6 +8,7 @@ const { parseArgs } = process.getBuiltinModule('node:util');
 import { UsageError } from '../errors.ts';
 import { type RawTuneFlags, TUNE_FLAG_NAMES, TUNE_FLAGS } from '../tune/options.ts';
 import { SETTING_NAMES, type SettingName, settings } from './settings.ts';
+import { closest } from './suggest.ts';
 
 export const COMMANDS = ['serve', 'check', 'config', 'ctl', 'top', 'tune'] as const;
 export type Command = (typeof COMMANDS)[number];
@@ -21,6 +22,8 @@ export interface RawValue {
 
 export interface CommandLine {
   readonly command: Command;
+  /** The command was named (`corral tune …`), not implied (`corral app.ts` serves). */
+  readonly named: boolean;
   readonly app: string | null;
   /** ctl's subcommand and its argument. */
   readonly args: readonly string[];
@@ -65,6 +68,24 @@ function optionTable() {
   return { options, owner };
 }
 
+/** parseArgs' complaint in one line, with the nearest option to a mistyped one. */
+function optionError(err: unknown, longs: readonly string[]): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  const unknown = /^Unknown option '(-{1,2})([^'=]+)/.exec(msg);
+  if (unknown) {
+    const [, dashes, name = ''] = unknown;
+    const meant = dashes === '--' ? closest(name, longs) : undefined;
+    const hint = meant ? `; did you mean --${meant}?` : '';
+    return `corral: unknown option ${dashes}${name}${hint} (see corral --help)`;
+  }
+  const missing = /^Option '(?:-(\w), )?--([\w-]+) <value>' argument missing/.exec(msg);
+  if (missing) {
+    const flag = missing[1] ? `-${missing[1]}/--${missing[2]}` : `--${missing[2]}`;
+    return `corral: option ${flag} needs a value (see corral --help)`;
+  }
+  return `corral: ${msg.split('. ')[0]} (see corral --help)`;
+}
+
 export function parseCommandLine(argv: readonly string[]): CommandLine {
   const { options, owner } = optionTable();
   let parsed: ReturnType<typeof parseArgs>;
@@ -78,21 +99,18 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
       tokens: true,
     });
   } catch (err) {
-    const msg = (err instanceof Error ? err.message.split('. ')[0] : undefined) ?? String(err);
-    throw new UsageError(
-      `corral: ${msg.replace(/^Unknown option/, 'unknown option')} (see corral --help)`,
-    );
+    throw new UsageError(optionError(err, Object.keys(options)));
   }
   const positionals = [...parsed.positionals];
   let command: Command = 'serve';
-  if (positionals[0] && (COMMANDS as readonly string[]).includes(positionals[0])) {
-    command = positionals.shift() as Command;
-  }
+  const named = !!positionals[0] && (COMMANDS as readonly string[]).includes(positionals[0]);
+  if (named) command = positionals.shift() as Command;
   // ctl and top take no app: their positionals are their own (`ctl scale 3`).
   const takesApp = command !== 'ctl' && command !== 'top';
   if (takesApp && positionals.length > 1) {
+    const meant = !named && closest(positionals[0] as string, COMMANDS);
     throw new UsageError(
-      `corral: expected one app, got ${positionals.length}: ${positionals.join(' ')} (see corral --help)`,
+      `corral: expected one app, got ${positionals.length}: ${positionals.join(' ')}${meant ? ` (did you mean corral ${meant}?)` : ''} (see corral --help)`,
     );
   }
   const tune: RawTuneFlags = {};
@@ -115,6 +133,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   }
   return {
     command,
+    named,
     app: takesApp ? (positionals[0] ?? null) : null,
     args: takesApp ? [] : positionals,
     values,

@@ -17,6 +17,7 @@ import {
   settings,
 } from './settings.ts';
 import { describeSource, type Source } from './sources.ts';
+import { closest } from './suggest.ts';
 import { checkTlsSettings } from './tls.ts';
 import { ValueError } from './values.ts';
 
@@ -77,32 +78,6 @@ function parseValue(name: SettingName, raw: unknown, source: Source, notices?: s
     if (err instanceof ValueError) throw invalid(name, source, raw, err.allowed);
     throw err;
   }
-}
-
-/** Edit distance, for "did you mean" on unknown config keys. */
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0] as number;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = row[j] as number;
-      row[j] = Math.min(
-        cur + 1,
-        (row[j - 1] as number) + 1,
-        prev + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-      prev = cur;
-    }
-  }
-  return row[b.length] as number;
-}
-
-function closest(word: string, candidates: readonly string[]): string | undefined {
-  const norm = (s: string) => s.toLowerCase().replace(/[-_]/g, '');
-  const scored = candidates.map((c) => ({ c, d: distance(norm(word), norm(c)) }));
-  const best = scored.sort((x, y) => x.d - y.d)[0];
-  return best && best.d <= 2 ? best.c : undefined;
 }
 
 /** The bind convention: CORRAL_BIND wins; otherwise HOST and/or PORT. */

@@ -87,12 +87,25 @@ const workersType: ValueType<WorkersValue> = {
 export const DISPATCH_MODES = ['least-conn', 'shared', 'reuseport'] as const;
 export type DispatchMode = (typeof DISPATCH_MODES)[number];
 
-export const LOG_LEVELS = ['debug', 'info', 'warning', 'error', 'critical'] as const;
+/** Gunicorn's names and pino's (trace, warn, fatal), each kept as written. */
+export const LOG_LEVELS = [
+  'trace',
+  'debug',
+  'info',
+  'warn',
+  'warning',
+  'error',
+  'fatal',
+  'critical',
+] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+export const LOG_FORMATS = ['text', 'json'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 // Built outside the table so their literal types are inferred on their own.
 const dispatchType = oneOf(DISPATCH_MODES);
 const logLevelType = oneOf(LOG_LEVELS);
+const logFormatType = oneOf(LOG_FORMATS);
 const profileType = nullable(oneOf(PROFILE_NAMES));
 /** Gunicorn's worker class names map onto corral's. */
 export const WORKER_CLASSES = ['async', 'sync', 'thread'] as const;
@@ -598,7 +611,27 @@ export const settings = {
     default: 'info',
     flags: ['--log-level'],
     section: 'Logging',
-    doc: 'Lowest level written to the error log.',
+    doc: "Lowest level written to the error log: Gunicorn's debug, info, warning, error, critical, or pino's trace, debug, info, warn, error, fatal.",
+    notes:
+      'warn and warning are the same level, as are fatal and critical. In the JSON format each line carries the level as pino numbers it: trace 10, debug 20, info 30, warn 40, error 50, fatal 60.',
+  }),
+  logFormat: setting({
+    type: logFormatType,
+    default: 'text',
+    flags: ['--log-format'],
+    section: 'Logging',
+    doc: "The error log's format: text (Gunicorn's `[time] [pid] [LEVEL] [worker 1] message` lines) or json (one pino-shaped object per line).",
+    notes:
+      'json writes `{"level":40,"time":1733392800000,"pid":4242,"hostname":"web-1","role":"worker 1","msg":"…"}`: pino\'s fields, its level numbers and epoch-millisecond time, so pino-pretty and log shippers that read pino read it; `role` says which process spoke. The access log has its own format (`--access-logformat json`); see docs/logging.md.',
+  }),
+  envFile: setting({
+    type: list(text('FILE'), { splitOn: null }),
+    default: [],
+    flags: ['--env-file'],
+    section: 'Config',
+    doc: "Read environment variables from this file (Node's .env format; repeatable, later files win) for corral and the app.",
+    notes:
+      'Parsed as `node --env-file` parses it (`util.parseEnv`). Variables already in the environment win over the files, as with Node. Files named on the command line or in `CORRAL_ENV_FILE` are read before the settings are, so `CORRAL_*`, `PORT` and `WEB_CONCURRENCY` in them count; a file named in the config file reaches the app only. A missing file stops the start with its name.',
   }),
   metricsBind: setting({
     type: optionalText('ADDRESS'),
@@ -619,7 +652,7 @@ export const settings = {
   reload: setting({
     type: boolean(),
     default: false,
-    flags: ['--reload'],
+    flags: ['--reload', '--watch'],
     section: 'Development',
     doc: "Development: when a source file in the app's directory changes, roll every worker (as HUP does) so they load the new code.",
     notes:

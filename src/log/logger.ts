@@ -1,17 +1,39 @@
 /**
  * The error log: leveled lines to stderr or a file, each saying which process wrote it
- * (`[master]`, `[worker 2]`), in Gunicorn's line shape so existing log parsers keep working.
+ * (`[master]`, `[worker 2]`), in Gunicorn's line shape so existing log parsers keep working;
+ * or (`--log-format json`) one JSON object per line in pino's shape.
  */
-import type { LogLevel } from '../config/settings.ts';
+import type { LogFormat, LogLevel } from '../config/settings.ts';
 import { closeSync, openSync, writeSync } from '../fs.ts';
 
+/** pino's level numbers; Gunicorn's names share them with pino's (warning = warn, critical = fatal). */
 const RANK: Record<LogLevel, number> = {
-  debug: 10,
-  info: 20,
-  warning: 30,
-  error: 40,
-  critical: 50,
+  trace: 10,
+  debug: 20,
+  info: 30,
+  warn: 40,
+  warning: 40,
+  error: 50,
+  fatal: 60,
+  critical: 60,
 };
+
+/** What the text format prints for each rank: Gunicorn's names. */
+const LABEL: Record<number, string> = {
+  10: 'TRACE',
+  20: 'DEBUG',
+  30: 'INFO',
+  40: 'WARNING',
+  50: 'ERROR',
+  60: 'CRITICAL',
+};
+
+let host: string | undefined;
+/** Looked up once, when the first JSON line is written (node:os only then). */
+function hostName(): string {
+  host ??= process.getBuiltinModule('node:os').hostname();
+  return host;
+}
 
 function timestamp(d = new Date()): string {
   const p = (n: number) => String(n).padStart(2, '0');
@@ -24,28 +46,34 @@ export interface LoggerOptions {
   readonly file: string;
   /** Who is speaking: `master`, `worker 2`. */
   readonly role: string;
+  /** text (Gunicorn's line) or json (pino's object); text when not given. */
+  readonly format?: LogFormat;
 }
 
 export class Logger {
   readonly #min: number;
   readonly #file: string;
   readonly #role: string;
+  readonly #level: LogLevel;
+  readonly #format: LogFormat;
   #fd: number;
 
-  constructor({ level, file, role }: LoggerOptions) {
+  constructor({ level, file, role, format = 'text' }: LoggerOptions) {
     this.#min = RANK[level];
+    this.#level = level;
     this.#file = file;
     this.#role = role;
+    this.#format = format;
     this.#fd = file === '-' ? 2 : openSync(file, 'a');
   }
 
-  /** The same destination and level, speaking for someone else. */
+  /** The same destination, level and format, speaking for someone else. */
   as(role: string): Logger {
-    return new Logger({ level: this.level, file: this.#file, role });
+    return new Logger({ level: this.#level, file: this.#file, role, format: this.#format });
   }
 
   get level(): LogLevel {
-    return (Object.keys(RANK) as LogLevel[]).find((l) => RANK[l] === this.#min) ?? 'info';
+    return this.#level;
   }
 
   enabled(level: LogLevel): boolean {
@@ -53,8 +81,19 @@ export class Logger {
   }
 
   log(level: LogLevel, message: string): void {
-    if (RANK[level] < this.#min) return;
-    const line = `[${timestamp()}] [${process.pid}] [${level.toUpperCase()}] [${this.#role}] ${message}\n`;
+    const rank = RANK[level];
+    if (rank < this.#min) return;
+    const line =
+      this.#format === 'json'
+        ? `${JSON.stringify({
+            level: rank,
+            time: Date.now(),
+            pid: process.pid,
+            hostname: hostName(),
+            role: this.#role,
+            msg: message,
+          })}\n`
+        : `[${timestamp()}] [${process.pid}] [${LABEL[rank]}] [${this.#role}] ${message}\n`;
     try {
       writeSync(this.#fd, line);
     } catch {

@@ -60,6 +60,7 @@ async function boot(msg: Boot, state: State) {
   state.gracefulMs = config.gracefulTimeout * 1000;
   const log = new Logger({
     level: config.logLevel,
+    format: config.logFormat,
     file: config.errorLogfile,
     role: `worker ${id}`,
   });

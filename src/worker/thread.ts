@@ -62,6 +62,7 @@ async function main(): Promise<void> {
   const { config, id } = data;
   const log = new Logger({
     level: config.logLevel,
+    format: config.logFormat,
     file: config.errorLogfile,
     role: `worker ${id} thread ${threadId}`,
   });

@@ -33,7 +33,7 @@ test('a bad environment value names the variable', async () => {
 test('an unknown flag is refused', async () => {
   const r = await runCorral([`${FIXTURES}listener.mjs`, '--wrokers', '2']);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /unknown option '--wrokers'/);
+  assert.match(r.stderr, /unknown option --wrokers; did you mean --workers\?/);
 });
 
 test('missing app file: one line, exit 4', async () => {

@@ -67,7 +67,9 @@ test('value types refuse bad input with what is allowed', () => {
   });
   assert.throws(() => settings.backlog.type.parse('0'), { message: /from 1 to 65535/ });
   assert.throws(() => settings.timeout.type.parse('-1'), { message: /seconds ≥ 0/ });
-  assert.throws(() => settings.logLevel.type.parse('loud'), { message: /one of debug, info/ });
+  assert.throws(() => settings.logLevel.type.parse('loud'), {
+    message: /one of trace, debug, info, warn/,
+  });
   assert.throws(() => settings.env.type.parse('NOEQUALS'), { message: /KEY=VALUE/ });
   assert.equal(settings.workers.type.parse('AUTO'), 'auto');
   assert.equal(settings.workers.type.parse(' 4 '), 4);
