@@ -35,7 +35,7 @@ const IDS = [
   'cluster-shared',
   'reuseport',
   'corral',
-  'corral-shared',
+  'corral-least-conn',
   'corral-reuseport',
   'corral-fetch',
 ];

@@ -1,7 +1,8 @@
 // corral against the servers users run instead, side by side in one run with interleaved
 // rounds: hello world (listener and fetch handler) under corral's classes and dispatch modes,
 // one plain Node process, node:cluster (round-robin and shared), a reusePort socket per
-// process and PM2 cluster mode; realistic routes (10 KB of JSON, a 5 ms await); RSS of every
+// process and PM2 cluster mode, with keep-alive and with a new connection per request (wrk
+// sending `Connection: close`); realistic routes (10 KB of JSON, a 5 ms await); RSS of every
 // process; worker boot and CLI start times. Prints Markdown, writes JSON + Markdown to
 // docs/measurements/, and with --docs updates docs/benchmarks.md and its SVG charts.
 //
@@ -41,7 +42,8 @@ const { values: opt } = parseArgs({
     rounds: { type: 'string' },
     targets: { type: 'string' },
     skip: { type: 'string' },
-    sections: { type: 'string', default: 'hello,routes,startup' },
+    sections: { type: 'string', default: 'hello,churn,routes,startup' },
+    'churn-connections': { type: 'string', default: '32' },
     'routes-workers': { type: 'string', default: '2' },
     driver: { type: 'string' },
     corral: { type: 'string', default: 'dist' },
@@ -67,6 +69,19 @@ const [compareCli, compareName = 'before'] = (opt.compare ?? '').split(':');
 const targets = [...TARGETS, ...(compareCli ? corralBuild(compareCli, compareName) : [])].filter(
   (t) => (!only || only.has(t.id)) && !skip.has(t.id),
 );
+/** Served with a new connection per request too: the baselines and corral's modes. */
+const CHURN_TARGETS = new Set([
+  'node',
+  'cluster-rr',
+  'cluster-shared',
+  'pm2',
+  'corral',
+  'corral-fetch',
+  'corral-least-conn',
+  'reuseport',
+  compareName,
+]);
+const churnShape = { ...shape, connections: Number(opt['churn-connections']), close: true };
 /** What the realistic routes are served by: the baselines users compare with, and corral. */
 const ROUTE_TARGETS = new Set([
   'node',
@@ -101,7 +116,12 @@ const runsPerRound =
   (sections.has('hello')
     ? counts.length * targets.filter((t) => !t.single).length +
       (targets.some((t) => t.single) ? 1 : 0)
-    : 0) + (sections.has('routes') ? 2 * targets.filter((t) => ROUTE_TARGETS.has(t.id)).length : 0);
+    : 0) +
+  (sections.has('churn')
+    ? counts.length * targets.filter((t) => CHURN_TARGETS.has(t.id) && !t.single).length +
+      (targets.some((t) => t.single && CHURN_TARGETS.has(t.id)) ? 1 : 0)
+    : 0) +
+  (sections.has('routes') ? 2 * targets.filter((t) => ROUTE_TARGETS.has(t.id)).length : 0);
 process.stderr.write(
   `${targets.length} servers, ${counts.join('/')} workers, ${rounds} round(s) of ${runsPerRound} runs × ~${seconds + 3} s ≈ ${Math.ceil((rounds * runsPerRound * (seconds + 3)) / 60)} min, plus start-up timings; load from ${driver.name}\n`,
 );
@@ -130,6 +150,7 @@ async function attempt<T>(t: Target, fn: () => Promise<T>): Promise<T | null> {
   }
 }
 const hello = new Map<string, Cell>();
+const churn = new Map<string, Cell>();
 const routes = new Map(ROUTE_PATHS.map((p) => [p, new Map<string, Cell>()]));
 const routesW = Number(opt['routes-workers']);
 for (let round = 0; round < rounds; round++) {
@@ -152,6 +173,29 @@ for (let round = 0; round < rounds; round++) {
         cellFor(hello, t, w).samples.push(s);
         process.stderr.write(
           `round ${round + 1}, ${t.label(w)}: ${int(s.rps)} req/s, p99 ${s.p99Ms} ms, ${s.cpuUsPerRequest.toFixed(1)} µs CPU/req${s.errors ? `, ${s.errors}` : ''}\n`,
+        );
+      }
+    }
+  }
+  if (sections.has('churn')) {
+    for (const w of counts) {
+      for (const t of rotate(
+        targets.filter((x) => CHURN_TARGETS.has(x.id)),
+        round,
+      )) {
+        if (t.single && w !== counts[0]) continue;
+        const s = await attempt(t, () =>
+          measure(
+            t,
+            { port, workers: w, app: app(t, 'hello'), corral: corral.args, live },
+            driver,
+            { ...churnShape, path: '/' },
+          ),
+        );
+        if (!s) continue;
+        cellFor(churn, t, w).samples.push(s);
+        process.stderr.write(
+          `round ${round + 1}, ${t.label(w)}, new connection per request: ${int(s.rps)} req/s, p99 ${s.p99Ms} ms, ${s.cpuUsPerRequest.toFixed(1)} µs CPU/req${s.errors ? `, ${s.errors}` : ''}\n`,
         );
       }
     }
@@ -230,6 +274,13 @@ for (const w of counts) {
     .filter((c): c is Cell => !!c);
   if (cells.length) byWorkers.set(w, cells);
 }
+const churnByWorkers = new Map<number, Cell[]>();
+for (const w of counts) {
+  const cells = targets
+    .map((t) => churn.get(`${t.id}@${w}`) ?? churn.get(`${t.id}@${counts[0]}`))
+    .filter((c): c is Cell => !!c);
+  if (cells.length) churnByWorkers.set(w, cells);
+}
 const byPath = new Map<string, Cell[]>();
 for (const path of ROUTE_PATHS) {
   const cells = targets
@@ -244,7 +295,9 @@ const results: Results = {
   date,
   corralBuild: corral.build,
   shape: { ...shape, rounds },
+  churnConnections: churnShape.connections,
   hello: byWorkers,
+  churn: churnByWorkers,
   routes: byPath,
   routesWorkers: routesW,
   startup: started,
@@ -257,7 +310,12 @@ if (!opt['no-save']) {
   const dir = here('../docs/measurements');
   mkdirSync(dir, { recursive: true });
   const json = JSON.stringify(
-    { ...results, hello: Object.fromEntries(byWorkers), routes: Object.fromEntries(byPath) },
+    {
+      ...results,
+      hello: Object.fromEntries(byWorkers),
+      churn: Object.fromEntries(churnByWorkers),
+      routes: Object.fromEntries(byPath),
+    },
     null,
     1,
   );

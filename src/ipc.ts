@@ -28,6 +28,11 @@ export type ToWorker =
     }
   /** A connection for bind number `bind` (the socket travels as the handle). */
   | { readonly t: 'conn'; readonly bind: number }
+  /**
+   * shared dispatch: accept from the shared socket only while holding fewer than `limit`
+   * connections (0: no limit beside --worker-connections). The master's view of a fair share.
+   */
+  | { readonly t: 'share'; readonly limit: number }
   /** Stop taking connections, finish in-flight requests, exit. */
   | { readonly t: 'drain' }
   /** USR1 reached the master: reopen log files. */
@@ -46,6 +51,8 @@ export type FromWorker =
   | ({ readonly t: 'beat' } & WorkerStats)
   /** `n` handed-off connections have closed since the last report. */
   | { readonly t: 'closed'; readonly n: number }
+  /** shared dispatch: the worker now holds `n` connections (sent when that changed notably). */
+  | { readonly t: 'conns'; readonly n: number }
   /** The worker wants to be replaced (max-requests; a sync worker whose request timed out). */
   | { readonly t: 'retire'; readonly reason: 'max-requests' | 'request-timeout' }
   | { readonly t: 'boot-failed'; readonly message: string; readonly code: number }

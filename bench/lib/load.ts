@@ -24,6 +24,8 @@ export interface LoadOptions {
   readonly connections: number;
   /** Client threads (wrk -t) or workers (autocannon -w). */
   readonly threads: number;
+  /** A new connection per request (`Connection: close`) instead of keep-alive (wrk only). */
+  readonly close?: boolean;
 }
 
 export interface Driver {
@@ -41,9 +43,11 @@ function toMs(v: string | undefined): number {
 
 const wrk: Driver = {
   name: 'wrk',
-  async load({ url, seconds, connections, threads }) {
+  async load({ url, seconds, connections, threads, close }) {
     const t = Math.min(threads, connections);
     const args = [`-t${t}`, `-c${connections}`, `-d${seconds}s`, '--latency', url];
+    // wrk reconnects after each response that closes: one connection per request.
+    if (close) args.unshift('-H', 'Connection: close');
     const { stdout } = await run('wrk', args, { encoding: 'utf8' });
     const errors = (stdout.match(/Socket errors:.*|Non-2xx or 3xx responses:.*/g) ?? []).join('; ');
     return {
@@ -59,7 +63,8 @@ const wrk: Driver = {
 function autocannon(bin: string): Driver {
   return {
     name: 'autocannon',
-    async load({ url, seconds, connections, threads }) {
+    async load({ url, seconds, connections, threads, close }) {
+      if (close) throw new Error('a new connection per request needs wrk (apt-get install wrk)');
       const args = [bin, '-j', '-c', String(connections), '-d', String(seconds)];
       if (threads > 1) args.push('-w', String(threads));
       const { stdout } = await run(process.execPath, [...args, url], {

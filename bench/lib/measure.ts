@@ -24,6 +24,8 @@ export interface LoadShape {
   readonly connections: number;
   readonly threads: number;
   readonly path: string;
+  /** A new connection per request. */
+  readonly close?: boolean;
 }
 
 /** Start `target`, warm it up for a second, load it, and stop it. */

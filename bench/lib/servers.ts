@@ -278,9 +278,9 @@ export const TARGETS: readonly Target[] = [
     (w) => ['-w', '1', '--threads', String(w)],
   ),
   corral(
-    'corral-shared',
-    (w) => `corral async, ${w} workers, dispatch shared`,
-    (w) => ['-w', String(w), '--dispatch', 'shared'],
+    'corral-least-conn',
+    (w) => `corral async, ${w} workers, dispatch least-conn`,
+    (w) => ['-w', String(w), '--dispatch', 'least-conn'],
   ),
   corral(
     'corral-reuseport',

@@ -134,6 +134,11 @@ function combine(
   }
   checkTlsSettings(values, from);
   if (values.workerClass === 'sync' && values.dispatch !== 'least-conn') {
+    if (sources.dispatch.kind === 'default') {
+      values.dispatch = 'least-conn';
+      sources.dispatch = { kind: 'default', origin: 'workerClass sync' };
+      return;
+    }
     throw new UsageError(
       `corral: workerClass sync (from ${from('workerClass')}) needs dispatch least-conn, got ${values.dispatch} (from ${from('dispatch')}): only the master knows which worker is idle`,
     );

@@ -241,12 +241,12 @@ export const settings = {
   }),
   dispatch: setting({
     type: dispatchType,
-    default: 'least-conn',
+    default: 'shared',
     flags: ['--dispatch'],
     section: 'Server socket',
-    doc: 'How connections reach workers: least-conn (master hands each to the least busy worker), shared (workers accept on one socket), reuseport (one SO_REUSEPORT socket per worker).',
+    doc: 'How connections reach workers: shared (workers accept on the one socket the master holds; the master steers them with fair shares), least-conn (the master accepts and hands each connection to the least busy worker), reuseport (one SO_REUSEPORT socket per worker).',
     notes:
-      'See docs/architecture.md for the measurements behind the default. `reuseport` applies to TCP binds only (Linux); unix sockets and `fd://` sockets are always shared.',
+      'See docs/architecture.md for the measurements behind the default. The sync class uses least-conn (only the master can hold a connection until a worker is idle) and the thread class reuseport. `reuseport` applies to TCP binds only (Linux); unix sockets and `fd://` sockets are always shared.',
   }),
   reusePort: setting({
     type: boolean(),
@@ -502,7 +502,7 @@ export const settings = {
     section: 'Worker processes',
     doc: "async: many requests at once on each worker's event loop; sync: one request at a time per worker, new requests go to an idle worker; thread: --threads copies of the app per worker, on JavaScript threads.",
     notes:
-      "Gunicorn's gevent, eventlet, tornado, uvicorn and asgi are accepted as aliases of async and gthread of thread, with a notice. `sync` closes the connection after each response (no keep-alive, as Gunicorn's sync worker) and needs `--dispatch least-conn`. `thread` gives each thread its own SO_REUSEPORT socket (TCP binds only), so it uses `--dispatch reuseport`. See docs/worker-classes.md.",
+      "Gunicorn's gevent, eventlet, tornado, uvicorn and asgi are accepted as aliases of async and gthread of thread, with a notice. `sync` closes the connection after each response (no keep-alive, as Gunicorn's sync worker) and uses `--dispatch least-conn`. `thread` gives each thread its own SO_REUSEPORT socket (TCP binds only), so it uses `--dispatch reuseport`. See docs/worker-classes.md.",
   }),
   threads: setting({
     type: integer(1, 256),
@@ -514,12 +514,12 @@ export const settings = {
   }),
   workerConnections: setting({
     type: integer(1, 1_000_000),
-    default: 1000,
+    default: 10_000,
     flags: ['--worker-connections'],
     section: 'Worker processes',
-    doc: 'Most connections one async worker holds at once; more wait (unread, in the master) for a free slot and are never reset.',
+    doc: 'Most connections one async worker holds at once; more wait for a free slot (in the kernel queue, or unread in the master with least-conn) and are never reset.',
     notes:
-      'At its cap a worker answers with `Connection: close` and closes keep-alive connections idle for a second, so waiting clients get a turn. Enforced by `--dispatch least-conn` (the default); with `shared` or `reuseport` the kernel hands out connections and the cap does not apply.',
+      "At its cap a worker stops accepting and closes keep-alive connections idle for a second, so waiting clients get a turn; clients it is serving keep their keep-alive. Gunicorn's 1000 is a number for Python's gevent: a Node event loop holds ten thousand idle connections in about 40 MiB (docs/benchmarks.md), so long-lived clients (server-sent events, WebSockets) are not kept waiting on default settings. Enforced with `shared` (the default) and `least-conn`; with `reuseport` the kernel queues on each worker's own socket and the cap does not apply.",
   }),
   timeout: setting({
     type: seconds(0),

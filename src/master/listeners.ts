@@ -216,6 +216,12 @@ async function bindNew(
   if (typeof handle === 'number') throw bindError(a.spec, systemErrorName(handle));
   const out: { port?: number } = {};
   handle.getsockname?.(out);
+  // libuv keeps a bind's EADDRINUSE for listen(), which the workers call: an address taken
+  // by another listener shows here as a socket left unbound.
+  if ('port' in target && target.port !== 0 && out.port !== target.port) {
+    handle.close();
+    throw bindError(a.spec, 'EADDRINUSE');
+  }
   return {
     address: a,
     fd: handle.fd,

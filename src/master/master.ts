@@ -94,6 +94,7 @@ export class Master {
     this.#dispatch = new Dispatcher(
       () => this.#ready(),
       () => (this.#r.config.workerClass === 'sync' ? 1 : this.#r.config.workerConnections),
+      () => this.#r.config.dispatch === 'shared',
     );
   }
 
@@ -453,6 +454,7 @@ export class Master {
     const was = w.state;
     w.state = 'exited';
     this.#workers.delete(w);
+    this.#dispatch.flush();
     const crashed = !this.#stopping && was !== 'draining' && !w.timedOut;
     this.#aggregate.retire(w.stats, crashed && was !== 'booting' ? 'crash' : w.reason);
     void runHook(this.#r.hooks, 'childExit', this.#log, this.info, {

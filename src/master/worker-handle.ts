@@ -29,7 +29,7 @@ export class WorkerHandle {
   readonly startedAt = Date.now();
   state: WorkerState = 'booting';
   lastBeat = Date.now();
-  /** Connections handed to it and not yet reported closed (least-conn dispatch). */
+  /** Connections handed to it and not yet reported closed (least-conn), or as it last said (shared). */
   conns = 0;
   stats: WorkerStats = EMPTY_STATS;
   /** Wants replacing (max-requests, reload); keeps serving until its replacement is ready. */
@@ -75,6 +75,10 @@ export class WorkerHandle {
       },
       closed: (m) => {
         this.conns = Math.max(0, this.conns - m.n);
+        events.closed();
+      },
+      conns: (m) => {
+        this.conns = m.n;
         events.closed();
       },
       retire: (m) => {

@@ -36,6 +36,7 @@ function beatInterval(config: Config): number {
 
 /** What the worker process serves with: its own HTTP server, or (thread class) a thread pool. */
 type Serving = Pick<AppServer, 'requests' | 'inFlight' | 'drain' | 'leave' | 'reopenLogs'> & {
+  setShare?(limit: number): void;
   readonly stats?: Pick<RequestStats, 'statusClasses' | 'latencyCounts' | 'latencySumSeconds'>;
   /** A thread pool's own event-loop gauges (its threads serve; the main thread only beats). */
   readonly gauges?: { readonly elu: number; readonly lagSeconds: number };
@@ -118,6 +119,7 @@ async function boot(msg: Boot, state: State) {
     // Like Gunicorn's sync timeout: the app may still be running that request, so the worker goes.
     onTimedOut: config.workerClass === 'sync' ? () => retire('request-timeout') : undefined,
     onHandoffClosed: batchClosed(),
+    onConnections: config.dispatch === 'shared' ? reportConnections() : undefined,
     upgrade: app.upgrade,
     tlsFiles: msg.tlsFiles,
   });
@@ -173,6 +175,29 @@ function batchClosed(): () => void {
   };
   return () => {
     if (n++ === 0) setImmediate(flush);
+  };
+}
+
+/**
+ * shared dispatch: tell the master how many connections this worker holds, once per event-loop
+ * turn at most and only when the count moved by an eighth (at least 1) since the last report:
+ * enough for the master's fair share, without a message per connection.
+ */
+function reportConnections(): (open: number) => void {
+  let sent = 0;
+  let open = 0;
+  let queued = false;
+  const flush = () => {
+    queued = false;
+    if (Math.abs(open - sent) < Math.max(1, sent >> 3)) return;
+    sent = open;
+    sendToMaster({ t: 'conns', n: open });
+  };
+  return (n) => {
+    open = n;
+    if (queued) return;
+    queued = true;
+    setImmediate(flush);
   };
 }
 
@@ -233,6 +258,7 @@ function main(): void {
       if (state.server) adopt(socket);
       else pendingConns.push(socket);
     },
+    share: (msg) => state.server?.setShare?.(msg.limit),
     drain: () => drainAndExit('asked by master'),
     metrics: (m) => {
       import('./metrics.ts')

@@ -26,6 +26,7 @@ export interface BuildOptions {
   /** After each request, with the worker's running total (max-requests). */
   readonly onRequestDone?: (requests: number) => void;
   readonly onHandoffClosed?: AppServerOptions['onHandoffClosed'];
+  readonly onConnections?: AppServerOptions['onConnections'];
   /** After a request was cut by --request-timeout (a sync worker then asks to be replaced). */
   readonly onTimedOut?: () => void;
   /** Certificate files the master read (else they are read here). */
@@ -38,7 +39,16 @@ export function buildAppServer(
   config: Config,
   listener: RequestListener,
   log: Logger,
-  { hooks, worker, onRequestDone, onHandoffClosed, onTimedOut, upgrade, tlsFiles }: BuildOptions,
+  {
+    hooks,
+    worker,
+    onRequestDone,
+    onHandoffClosed,
+    onConnections,
+    onTimedOut,
+    upgrade,
+    tlsFiles,
+  }: BuildOptions,
 ): AppServer {
   const report = (err: unknown, req: IncomingMessage) => {
     // The app failed reading a body corral refused (413, bad trailer): logged already.
@@ -93,6 +103,7 @@ export function buildAppServer(
       onTimedOut?.();
     },
     onHandoffClosed,
+    onConnections,
     limits,
     onRefused,
     forwarded: ForwardedPolicy.from(config.forwardedAllowIps, config.secureSchemeHeaders),

@@ -14,6 +14,7 @@ import type { ListenPlan } from '../ipc.ts';
 import type { AccessLog } from '../log/access.ts';
 import { RequestStats } from '../metrics/stats.ts';
 import { type ForwardedPolicy, POLICY, schemeConflict } from '../proxy/client.ts';
+import { AcceptGate } from './accept-gate.ts';
 import {
   closing,
   httpOptions,
@@ -41,7 +42,11 @@ export interface AppServerOptions {
   readonly upgrade?: UpgradeListener | null;
   /** Seconds an idle keep-alive connection stays open; 0 = close after each response. */
   readonly keepAlive: number;
-  /** Most connections held at once (the master enforces it; at the cap, keep-alive ends). */
+  /**
+   * Most connections held at once: at the cap this worker stops accepting from shared
+   * sockets (the master holds back handed-off ones) and closes keep-alive connections idle
+   * for a second.
+   */
   readonly connectionCap: number;
   /** Seconds a request may run before it is answered 503; 0 = no limit. */
   readonly requestTimeout: number;
@@ -58,6 +63,8 @@ export interface AppServerOptions {
   readonly onRequestTimeout?: (req: IncomingMessage, ranMs: number) => void;
   /** Called when a handed-off connection closes. */
   readonly onHandoffClosed?: () => void;
+  /** The number of open connections changed (shared dispatch reports it to the master). */
+  readonly onConnections?: (open: number) => void;
   /** Which peers' forwarded headers count (`--forwarded-allow-ips`); null: none. */
   readonly forwarded?: ForwardedPolicy | null;
   /** Read a PROXY protocol header before HTTP (`--proxy-protocol`); null: off. */
@@ -93,6 +100,10 @@ export class AppServer {
   readonly #o: AppServerOptions;
   readonly #sockets = new Set<Socket>();
   readonly #listeners: NetServer[] = [];
+  /** Pauses accepting on the listeners: at the cap, or above the master's fair share. */
+  readonly #gate = new AcceptGate();
+  /** The master's fair share for this worker (0: none). */
+  #share = 0;
   readonly #wire: WireServers;
   /** Open HTTP/2 sessions (their sockets carry them too, under SESSION). */
   readonly #sessions = new Set<ServerHttp2Session>();
@@ -175,12 +186,33 @@ export class AppServer {
   /** Count a connection until it closes; at the cap, start closing idle keep-alive ones. */
   #track(socket: Socket): void {
     this.#sockets.add(socket);
+    this.#counted();
     if (this.#sockets.size >= this.#o.connectionCap) this.#squeeze();
     socket.once('close', () => {
       this.#sockets.delete(socket);
       this.#idleSince.delete(socket);
+      this.#counted();
       this.#checkDrained();
     });
+  }
+
+  /** After every change of the connection count: open or close the gate, tell who asked. */
+  #counted(): void {
+    const n = this.#sockets.size;
+    const share = this.#share;
+    const limit = share > 0 && share < this.#o.connectionCap ? share : this.#o.connectionCap;
+    this.#gate.open = n < limit && !this.#drainPromise;
+    this.#o.onConnections?.(n);
+  }
+
+  /**
+   * The master's fair share (shared dispatch): accept only while holding fewer connections
+   * (0: no limit beside the cap). Kernel-balanced accept spreads a burst unevenly (8 clients
+   * on 2 workers came out 6/2); this keeps it even without the master on the path.
+   */
+  setShare(limit: number): void {
+    this.#share = limit;
+    this.#counted();
   }
 
   /** A connection arrived (handed over or accepted here): track it, then serve it. */
@@ -240,9 +272,7 @@ export class AppServer {
     this.inFlight++;
     const o = this.#o;
     (res as Timed)[STARTED] = performance.now();
-    if (this.#leaving || o.keepAlive === 0 || this.#sockets.size >= o.connectionCap) {
-      this.#closeAfter(req, res);
-    }
+    if (this.#leaving || o.keepAlive === 0) this.#closeAfter(req, res);
     if (o.requestTimeout > 0) this.#running.add(res as Timed);
     res.on('close', this.#closed);
     // Not for an HTTP/2 stream (it has a `stream`): its head is bounded by nghttp2
@@ -354,6 +384,7 @@ export class AppServer {
       listener.once('error', fail);
       listener.listen(opts, () => {
         listener.off('error', fail);
+        this.#gate.add(listener);
         done();
       });
     });
@@ -378,7 +409,10 @@ export class AppServer {
         if (res && !res.headersSent) res.setHeader('connection', 'close');
       }
       this.#draining.abort(new Error('worker draining'));
-      for (const l of this.#listeners) l.close();
+      for (const l of this.#listeners) {
+        this.#gate.remove(l);
+        l.close();
+      }
       this.#squeeze();
       this.#checkDrained();
     });
@@ -386,7 +420,7 @@ export class AppServer {
   }
 
   /**
-   * Draining, or at the connection cap with others waiting: close keep-alive connections
+   * Draining, or at the connection cap: close keep-alive connections
    * once idle for IDLE_GRACE_MS, so they neither hold the worker open nor starve the clients
    * waiting for a slot. The grace keeps a client that is just sending a request from being
    * reset; it is answered, with `Connection: close`.
@@ -405,8 +439,10 @@ export class AppServer {
   }
 
   #closeIdle(): void {
-    if (!this.#drainPromise && this.#sockets.size < this.#o.connectionCap) {
-      // Back under the cap: keep-alive as usual again.
+    const cap = this.#o.connectionCap;
+    // Back under the cap by a margin (a client leaving and another arriving must not restart
+    // every connection's grace): keep-alive as usual again.
+    if (!this.#drainPromise && this.#sockets.size <= cap - 1 - Math.floor(cap / 10)) {
       clearInterval(this.#sweep ?? undefined);
       this.#sweep = null;
       this.#idleSince.clear();
