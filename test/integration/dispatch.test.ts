@@ -1,0 +1,144 @@
+// How the default dispatch spreads connections and what it does at a worker's cap: workers
+// accept from the shared socket, steered by the master's fair shares.
+import assert from 'node:assert/strict';
+import { Agent, request } from 'node:http';
+import { connect, type Socket } from 'node:net';
+import { test } from 'node:test';
+import { serveListener } from '../helpers/corral.ts';
+
+interface Answer {
+  status: number;
+  pid: string;
+  connection: string | undefined;
+}
+
+function ask(url: URL, path: string, agent: Agent): Promise<Answer> {
+  return new Promise((done, fail) => {
+    const req = request({ host: url.hostname, port: url.port, path, agent }, (res) => {
+      res.resume();
+      res.on('end', () =>
+        done({
+          status: res.statusCode ?? 0,
+          pid: String(res.headers['x-pid'] ?? ''),
+          connection: res.headers.connection,
+        }),
+      );
+    });
+    req.on('error', fail);
+    req.end();
+  });
+}
+
+/** A keep-alive connection that sends one request, reads its answer and then stays idle. */
+function idleConnection(url: URL): Promise<{ socket: Socket; ended: Promise<'end' | string> }> {
+  return new Promise((done, fail) => {
+    const socket = connect(Number(url.port), url.hostname);
+    const ended = new Promise<'end' | string>((settle) => {
+      socket.on('end', () => settle('end'));
+      socket.on('error', (err: NodeJS.ErrnoException) => settle(err.code ?? err.message));
+    });
+    socket.once('error', fail);
+    socket.write(`GET / HTTP/1.1\r\nHost: ${url.host}\r\n\r\n`);
+    socket.once('data', (d) => {
+      assert.match(String(d), /^HTTP\/1\.1 200/);
+      assert.doesNotMatch(String(d), /connection: close/i);
+      done({ socket, ended });
+    });
+  });
+}
+
+test('default dispatch, 2 workers: 8 keep-alive clients opened together spread 4/4 ± 1', async () => {
+  const server = await serveListener(['-w', '2']);
+  const url = new URL(server.url);
+  try {
+    for (let round = 0; round < 3; round++) {
+      const perPid = new Map<string, number>();
+      await Promise.all(
+        Array.from({ length: 8 }, async () => {
+          const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+          const pids = new Set<string>();
+          for (let i = 0; i < 20; i++) pids.add((await ask(url, '/', agent)).pid);
+          agent.destroy();
+          assert.equal(pids.size, 1, 'a keep-alive client stays on its worker');
+          const [pid] = pids as Set<string>;
+          perPid.set(pid, (perPid.get(pid) ?? 0) + 1);
+        }),
+      );
+      const counts = [...perPid.values()].sort();
+      assert.equal(counts.length, 2, `both workers got clients: ${counts}`);
+      assert.ok((counts[0] as number) >= 3, `clients per worker ${counts} (round ${round + 1})`);
+      // Let the closed connections be reported before the next round.
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    assert.equal(await server.stop(), 0);
+  }
+});
+
+test('--worker-connections 10, 9 idle keep-alive connections: an active client keeps keep-alive; the idle ones are closed, none reset', async () => {
+  const server = await serveListener(['-w', '1', '--worker-connections', '10']);
+  const url = new URL(server.url);
+  try {
+    const idle = await Promise.all(Array.from({ length: 9 }, () => idleConnection(url)));
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const answers: Answer[] = [];
+    for (let i = 0; i < 200; i++) answers.push(await ask(url, '/', agent));
+    agent.destroy();
+    assert.deepEqual(
+      answers.filter((a) => a.status !== 200 || a.connection === 'close'),
+      [],
+      'every answer 200 and kept alive',
+    );
+    // At the cap the worker closes the connections idle for a second: a FIN, never a reset.
+    const how = await Promise.all(idle.map((c) => c.ended));
+    assert.deepEqual(how, Array(9).fill('end'));
+    for (const c of idle) c.socket.destroy();
+  } finally {
+    assert.equal(await server.stop(), 0);
+  }
+});
+
+test('3,000 concurrent 4 s streams on 2 default workers: all open at once, all complete', async () => {
+  const server = await serveListener(['-w', '2']);
+  const url = new URL(server.url);
+  const N = 3000;
+  try {
+    let opened = 0;
+    let completedBeforeAllOpen = 0;
+    let completed = 0;
+    const pids = new Set<string>();
+    const streams = Array.from(
+      { length: N },
+      () =>
+        new Promise<void>((done, fail) => {
+          const req = request(
+            { host: url.hostname, port: url.port, path: '/stream?ms=4000', agent: false },
+            (res) => {
+              assert.equal(res.statusCode, 200);
+              pids.add(String(res.headers['x-pid']));
+              let first = true;
+              res.on('data', () => {
+                if (!first) return;
+                first = false;
+                opened++;
+              });
+              res.on('end', () => {
+                completed++;
+                if (opened < N) completedBeforeAllOpen++;
+                done();
+              });
+            },
+          );
+          req.on('error', fail);
+          req.setTimeout(30_000, () => req.destroy(new Error('stream timed out')));
+          req.end();
+        }),
+    );
+    await Promise.all(streams);
+    assert.equal(completed, N);
+    assert.equal(completedBeforeAllOpen, 0, 'every stream was open before the first ended');
+    assert.equal(pids.size, 2, 'both workers hold streams');
+  } finally {
+    assert.equal(await server.stop(), 0);
+  }
+});
