@@ -537,6 +537,15 @@ export const settings = {
     notes:
       '`--timeout` catches a blocked event loop; this catches an app whose start-up never finishes without blocking one (a connection it awaits that never comes). At start, three such workers in a row stop corral (exit 3); once serving, the running workers keep serving and the error is logged.',
   }),
+  queueTimeout: setting({
+    type: seconds(0),
+    default: 0,
+    flags: ['--queue-timeout'],
+    section: 'Worker processes',
+    doc: 'A connection that waited this many seconds in corral for a free worker is answered `503 Service Unavailable` with `Retry-After` and closed, instead of hanging; 0 = off (it waits).',
+    notes:
+      "Load shedding at the door: counted in /metrics (`corral_connections_shed_total`) and logged at most once every 10 s. It applies where connections wait in the master: the sync class (and `--dispatch least-conn`) when every worker is busy or at its cap. With `shared` (the default for async workers) connections beyond every worker's cap wait in the kernel's queue, unseen by corral. Over TLS the master cannot write an answer: the connection is closed. uWSGI and Granian only stop accepting.",
+  }),
   gracefulTimeout: setting({
     type: seconds(0),
     default: 30,

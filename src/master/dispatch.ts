@@ -16,11 +16,50 @@ import { sendToWorker } from '../ipc.ts';
 import type { Listener } from './listeners.ts';
 import type { WorkerHandle } from './worker-handle.ts';
 
+type Pending = { socket: Socket; bind: number; since: number };
+
+export interface DispatchOptions {
+  /** Workers accept for themselves (shared): the master only sets fair shares. */
+  readonly steering?: () => boolean;
+  /** --queue-timeout in seconds (0: connections wait for a worker as long as it takes). */
+  readonly queueTimeout?: () => number;
+  /** Connections are cleartext HTTP (no TLS): a 503 can be written to them. */
+  readonly cleartext?: () => boolean;
+  readonly log?: (line: string) => void;
+}
+
+/**
+ * The answer to a connection that waited too long. Its request is read and dropped, so
+ * closing does not turn into a reset that could destroy the answer before the client reads it.
+ */
+function shed(socket: Socket, retryAfter: number): void {
+  const body = 'Service Unavailable: no worker was free in time\n';
+  socket.on('error', () => {});
+  socket.resume();
+  socket.end(
+    `HTTP/1.1 503 Service Unavailable\r\nretry-after: ${retryAfter}\r\ncontent-type: text/plain\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
+  );
+  // A client that never closes its side does not keep the socket.
+  setTimeout(() => socket.destroy(), 5000).unref();
+}
+
 export class Dispatcher {
   readonly #ready: () => readonly WorkerHandle[];
   /** Most connections a worker may hold (1 for sync, --worker-connections for async). */
   readonly #capacity: () => number;
-  readonly #pending: { socket: Socket; bind: number }[] = [];
+  readonly #pending: Pending[] = [];
+  /** --queue-timeout, in seconds (0: off). */
+  readonly #queueTimeout: () => number;
+  /** Answers 503 to connections that waited too long; null when none waits. */
+  #shedTimer: NodeJS.Timeout | null = null;
+  /** Connections answered 503 by --queue-timeout, since start. */
+  shed = 0;
+  /** What was shed since the last log line, and when that line was written. */
+  #unlogged = 0;
+  #loggedAt = Number.NEGATIVE_INFINITY;
+  readonly #log: (line: string) => void;
+  /** HTTP/1 in clear text: a 503 can be written (over TLS the connection is only closed). */
+  readonly #cleartext: () => boolean;
   #turn = 0;
   /** Workers accept for themselves (shared): the master only sets fair shares. */
   readonly #steering: () => boolean;
@@ -30,11 +69,14 @@ export class Dispatcher {
   constructor(
     ready: () => readonly WorkerHandle[],
     capacity: () => number,
-    steering: () => boolean = () => false,
+    o: DispatchOptions = {},
   ) {
     this.#ready = ready;
     this.#capacity = capacity;
-    this.#steering = steering;
+    this.#steering = o.steering ?? (() => false);
+    this.#queueTimeout = o.queueTimeout ?? (() => 0);
+    this.#cleartext = o.cleartext ?? (() => true);
+    this.#log = o.log ?? (() => {});
   }
 
   attach(listeners: readonly Listener[]): void {
@@ -67,21 +109,58 @@ export class Dispatcher {
   #dispatch(socket: Socket, bind: number): void {
     const worker = this.#pick();
     if (!worker) {
-      this.#pending.push({ socket, bind });
+      this.#wait(socket, bind, performance.now());
       socket.once('close', () => {
         const i = this.#pending.findIndex((p) => p.socket === socket);
         if (i >= 0) this.#pending.splice(i, 1);
       });
       return;
     }
-    this.#handTo(worker, socket, bind);
+    this.#handTo(worker, socket, bind, performance.now());
   }
 
-  #handTo(worker: WorkerHandle, socket: Socket, bind: number): void {
+  #handTo(worker: WorkerHandle, socket: Socket, bind: number, since: number): void {
     worker.conns++;
     if (!sendToWorker(worker.child, { t: 'conn', bind }, socket)) {
       worker.conns--;
-      this.#pending.push({ socket, bind });
+      this.#wait(socket, bind, since);
+    }
+  }
+
+  #wait(socket: Socket, bind: number, since: number): void {
+    this.#pending.push({ socket, bind, since });
+    const limit = this.#queueTimeout();
+    if (limit > 0 && !this.#shedTimer) {
+      const every = Math.min(250, Math.max(20, limit * 250));
+      this.#shedTimer = setInterval(() => this.#shedExpired(limit * 1000), every);
+      this.#shedTimer.unref();
+    }
+  }
+
+  /**
+   * --queue-timeout: connections that waited longer for a worker are answered 503 with
+   * Retry-After and closed, instead of hanging; counted, and logged at most every 10 s.
+   */
+  #shedExpired(limitMs: number): void {
+    const now = performance.now();
+    while (this.#pending.length && now - (this.#pending[0] as Pending).since >= limitMs) {
+      const p = this.#pending.shift() as Pending;
+      if (p.socket.destroyed) continue;
+      this.shed++;
+      this.#unlogged++;
+      if (this.#cleartext()) shed(p.socket, Math.max(1, Math.ceil(limitMs / 1000)));
+      else p.socket.destroy();
+    }
+    if (this.#unlogged && now - this.#loggedAt >= 10_000) {
+      this.#log(
+        `queue-timeout: answered 503 to ${this.#unlogged} connection(s) that waited ${limitMs / 1000} s for a worker (${this.shed} since start)`,
+      );
+      this.#unlogged = 0;
+      this.#loggedAt = now;
+    }
+    if (!this.#pending.length && !this.#unlogged && this.#shedTimer) {
+      clearInterval(this.#shedTimer);
+      this.#shedTimer = null;
     }
   }
 
@@ -92,7 +171,7 @@ export class Dispatcher {
       const worker = this.#pick();
       if (!worker) return;
       const p = this.#pending.shift();
-      if (p && !p.socket.destroyed) this.#handTo(worker, p.socket, p.bind);
+      if (p && !p.socket.destroyed) this.#handTo(worker, p.socket, p.bind, p.since);
     }
   }
 

@@ -94,7 +94,12 @@ export class Master {
     this.#dispatch = new Dispatcher(
       () => this.#ready(),
       () => (this.#r.config.workerClass === 'sync' ? 1 : this.#r.config.workerConnections),
-      () => this.#r.config.dispatch === 'shared',
+      {
+        steering: () => this.#r.config.dispatch === 'shared',
+        queueTimeout: () => this.#r.config.queueTimeout,
+        cleartext: () => !this.#r.config.certfile,
+        log: (line) => this.#log.warning(line),
+      },
     );
   }
 
@@ -236,6 +241,7 @@ export class Master {
       target: this.#target,
       binds: this.#o.listeners.map((l) => l.url),
       waiting: this.#dispatch.waiting,
+      shed: this.#dispatch.shed,
       advice: this.#advice,
     });
   }

@@ -7,7 +7,7 @@ import type { WorkerHandle } from './worker-handle.ts';
 /** What only the master knows; the rest comes from the workers and the totals. */
 export type StatusParts = Pick<
   Status,
-  'ready' | 'stopping' | 'workerClass' | 'target' | 'binds' | 'waiting' | 'advice'
+  'ready' | 'stopping' | 'workerClass' | 'target' | 'binds' | 'waiting' | 'shed' | 'advice'
 >;
 
 export function buildStatus(

@@ -117,6 +117,14 @@ export function renderMetrics(
   );
   add(
     snapshot(
+      'corral_connections_shed_total',
+      'Connections answered 503 (Retry-After) after waiting --queue-timeout for a worker.',
+      'counter',
+      [{ value: s.shed }],
+    ),
+  );
+  add(
+    snapshot(
       'corral_worker_rss_bytes',
       'Resident memory of each worker.',
       'gauge',

@@ -31,6 +31,8 @@ export interface Status {
   readonly binds: readonly string[];
   /** Connections accepted by the master and waiting for a free worker. */
   readonly waiting: number;
+  /** Connections answered 503 after waiting --queue-timeout for a worker, since start. */
+  readonly shed: number;
   readonly workers: readonly WorkerStatus[];
   readonly totals: Totals;
   readonly restarts: Readonly<Record<string, number>>;

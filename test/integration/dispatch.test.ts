@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { Agent, request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { test } from 'node:test';
-import { serveListener } from '../helpers/corral.ts';
+import { get, serveListener } from '../helpers/corral.ts';
 
 interface Answer {
   status: number;
@@ -60,7 +60,7 @@ test('default dispatch, 2 workers: 8 keep-alive clients opened together spread 4
           for (let i = 0; i < 20; i++) pids.add((await ask(url, '/', agent)).pid);
           agent.destroy();
           assert.equal(pids.size, 1, 'a keep-alive client stays on its worker');
-          const [pid] = pids as Set<string>;
+          const pid = [...pids][0] as string;
           perPid.set(pid, (perPid.get(pid) ?? 0) + 1);
         }),
       );
@@ -138,6 +138,44 @@ test('3,000 concurrent 4 s streams on 2 default workers: all open at once, all c
     assert.equal(completed, N);
     assert.equal(completedBeforeAllOpen, 0, 'every stream was open before the first ended');
     assert.equal(pids.size, 2, 'both workers hold streams');
+  } finally {
+    assert.equal(await server.stop(), 0);
+  }
+});
+
+test('-k sync -w 1 --queue-timeout 1: while the worker is busy 4 s, a second request gets 503 with Retry-After, counted and logged', async () => {
+  const server = await serveListener([
+    '-w',
+    '1',
+    '-k',
+    'sync',
+    '--queue-timeout',
+    '1',
+    '--metrics-bind',
+    '127.0.0.1:0',
+  ]);
+  const metricsUrl = server.output().match(/Metrics at: (\S+)/)?.[1] as string;
+  try {
+    let slowDone = false;
+    const slow = get(`${server.url}/slow?ms=4000`).then((r) => {
+      slowDone = true;
+      return r;
+    });
+    await new Promise((r) => setTimeout(r, 200)); // the worker now holds the slow request
+    const t0 = performance.now();
+    const shed = await get(`${server.url}/`);
+    const waited = performance.now() - t0;
+    assert.equal(shed.status, 503);
+    assert.equal(shed.headers['retry-after'], '1');
+    assert.equal(shed.headers.connection, 'close');
+    assert.equal(slowDone, false, 'answered while the worker was still busy');
+    await server.waitFor(/queue-timeout: answered 503 to 1 connection\(s\) that waited 1 s/);
+    const m = await get(`${metricsUrl}/metrics`);
+    assert.match(m.body, /^corral_connections_shed_total 1$/m);
+    assert.equal((await slow).status, 200, 'the busy request still completes');
+    // Once the worker is free, requests are served again.
+    assert.equal((await get(`${server.url}/`)).status, 200);
+    process.stdout.write(`# the 503 came after ${Math.round(waited)} ms\n`);
   } finally {
     assert.equal(await server.stop(), 0);
   }
