@@ -88,13 +88,32 @@ function refuseWorkerBindsBelow1024(
   );
 }
 
-export async function serve(r: Resolved, reresolve: () => Promise<Resolved>): Promise<number> {
+/**
+ * serve() from code: the master runs inside the caller's process. It leaves the process's
+ * signals, title, systemd and inherited sockets alone, and reports instead of exiting.
+ */
+export interface Embedding {
+  /** The master is built and about to run: serve() keeps it to stop it and to read its state. */
+  started(master: Master): void;
+  /** Every worker is ready for the first time. */
+  ready(): void;
+}
+
+const NO_ENV: Readonly<Record<string, string | undefined>> = {};
+
+export async function serve(
+  r: Resolved,
+  reresolve: () => Promise<Resolved>,
+  embed: Embedding | null = null,
+): Promise<number> {
   const c = r.config;
   // Files named on the command line were read before the settings; this adds a config file's
-  // (and serve()'s), never replacing a variable already set.
+  // (and serve()'s), never replacing a variable already set, as process.loadEnvFile does.
   if (c.envFile.length) applyEnvFiles(c.envFile, process.env, process.cwd());
   if (c.chdir) process.chdir(c.chdir);
-  Object.assign(process.env, envPairs(c));
+  // Embedded, -e reaches the workers (spawn adds it) and the probe, not the caller's process.
+  if (!embed) Object.assign(process.env, envPairs(c));
+  const appEnv = embed ? { ...process.env, ...envPairs(c) } : process.env;
   // Before any file is created (log files, sockets, the pid file); workers inherit it.
   if (c.umask !== null) process.umask(c.umask);
   const log = new Logger({
@@ -103,16 +122,21 @@ export async function serve(r: Resolved, reresolve: () => Promise<Resolved>): Pr
     role: 'master',
     format: c.logFormat,
   });
-  process.title = `corral: master [${c.app}]`;
+  if (!embed) process.title = `corral: master [${c.app}]`;
   const spec = checkAppFile(r);
   const identity = resolveIdentity(r);
   const owner = changesIdentity(identity) ? identity : null;
-  const notify = SystemdNotify.fromEnv(process.env, log);
+  const notify = embed ? null : SystemdNotify.fromEnv(process.env, log);
   // Certificates unreadable or broken: one line now, not a crash loop of workers later.
   loadWire(c);
   // chdir and -e are applied above, so the probe (if sizing needs one) sees what workers will.
-  const sizing = await sizeForConfig(c, { cwd: process.cwd(), env: process.env });
+  const sizing = await sizeForConfig(c, { cwd: process.cwd(), env: appEnv });
   const { count, why } = sizing;
+  if (embed && count === 0) {
+    throw new UsageError(
+      'corral: serve() runs worker processes; workers 0 (single process) would serve inside this process: give workers ≥ 1, or run corral -w 0',
+    );
+  }
   if (c.reload && count === 0) {
     throw new UsageError(
       'corral: --reload needs worker processes: it rolls them on change, and a single process (-w 0) cannot load new code into itself',
@@ -122,10 +146,11 @@ export async function serve(r: Resolved, reresolve: () => Promise<Resolved>): Pr
     log.warning('reload-extra-files is set but --reload is not: nothing is watched');
   }
   // Sockets handed over (USR2, systemd): read once, then removed so workers never see them.
-  const inherited = inheritedFds(process.env);
-  delete process.env[INHERIT_ENV];
-  const activation = socketActivation(process.env, process.pid);
-  clearActivation(process.env);
+  // Embedded, they are the caller's business.
+  const inherited = inheritedFds(embed ? NO_ENV : process.env);
+  if (!embed) delete process.env[INHERIT_ENV];
+  const activation = socketActivation(embed ? NO_ENV : process.env, process.pid);
+  if (!embed) clearActivation(process.env);
   if (activation.ignored) log.warning(activation.ignored);
   const { binds, origin } = chooseBinds({
     configured: c.bind,
@@ -144,7 +169,8 @@ export async function serve(r: Resolved, reresolve: () => Promise<Resolved>): Pr
   }
   await runHook(r.hooks, 'onStarting', log, { pid: process.pid, workers: count, binds });
   // Workers boot from Node's compile cache: measured 130 → 67 ms from fork to ready.
-  Object.assign(process.env, compileCacheEnv(log));
+  // (Embedded, the caller's process and environment are left as they are.)
+  if (!embed) Object.assign(process.env, compileCacheEnv(log));
   if (c.preload && count > 0) {
     // Node has no copy-on-write fork: loading here shares no memory with workers. It proves
     // the app loads before any worker starts, and fills the compile cache workers boot from.
@@ -216,7 +242,10 @@ export async function serve(r: Resolved, reresolve: () => Promise<Resolved>): Pr
       adaptive,
       identity: owner,
       notify,
+      signals: !embed,
+      onReady: embed?.ready,
     });
+    embed?.started(master);
     if (c.metricsBind) {
       // The /metrics server (node:http, the exposition writer) is ~2 MiB of master RSS:
       // loaded only when metrics are served.

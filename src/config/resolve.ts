@@ -40,6 +40,11 @@ export interface ResolveInput {
   readonly cwd?: string;
   /** Re-import the config file even if it was imported before (HUP). */
   readonly fresh?: boolean;
+  /**
+   * serve()'s options: settings and hooks, a layer just above the config file, which is then
+   * only the one they name (`config`), never looked up by name in `cwd`.
+   */
+  readonly options?: Readonly<Record<string, unknown>>;
 }
 
 function flagsOf(name: SettingName): string {
@@ -151,20 +156,19 @@ interface Layered {
   readonly source: Source;
 }
 
-/** A config file split into hooks and setting values; unknown keys are refused with a hint. */
-async function readConfigFile(
-  file: string,
-  fresh = false,
-): Promise<{ hooks: Hooks; fileValues: Layered[] }> {
-  const loaded = await loadConfigFile(file, fresh);
-  const origin = basename(file);
+/** Settings and hooks by name, split; unknown keys are refused with a hint. */
+function splitValues(
+  values: Readonly<Record<string, unknown>>,
+  source: Source,
+  where: string,
+): { hooks: Hooks; layered: Layered[] } {
   const hooks: Hooks = {};
-  const fileValues: Layered[] = [];
-  for (const [key, raw] of Object.entries(loaded.values)) {
+  const layered: Layered[] = [];
+  for (const [key, raw] of Object.entries(values)) {
     if ((HOOK_NAMES as readonly string[]).includes(key)) {
       if (typeof raw !== 'function') {
         throw new UsageError(
-          `corral: hook ${key} in ${origin} must be a function, found ${typeof raw}`,
+          `corral: hook ${key} in ${where} must be a function, found ${typeof raw}`,
         );
       }
       hooks[key as HookName] = raw as never;
@@ -173,12 +177,29 @@ async function readConfigFile(
     if (!(key in settings)) {
       const hint = closest(key, [...SETTING_NAMES, ...HOOK_NAMES]);
       throw new UsageError(
-        `corral: unknown setting ${key} in config file ${origin}${hint ? ` (did you mean ${hint}?)` : ''}`,
+        `corral: unknown setting ${key} in ${where}${hint ? ` (did you mean ${hint}?)` : ''}`,
       );
     }
-    fileValues.push({ name: key as SettingName, raw, source: { kind: 'file', origin } });
+    // A setting left undefined (an optional field of a typed object) is not given.
+    if (raw === undefined) continue;
+    layered.push({ name: key as SettingName, raw, source });
   }
-  return { hooks, fileValues };
+  return { hooks, layered };
+}
+
+/** A config file split into hooks and setting values. */
+async function readConfigFile(
+  file: string,
+  fresh = false,
+): Promise<{ hooks: Hooks; fileValues: Layered[] }> {
+  const loaded = await loadConfigFile(file, fresh);
+  const origin = basename(file);
+  const { hooks, layered } = splitValues(
+    loaded.values,
+    { kind: 'file', origin },
+    `config file ${origin}`,
+  );
+  return { hooks, fileValues: layered };
 }
 
 /** The profile named by the highest layer: command line, then environment, then config file. */
@@ -189,7 +210,7 @@ function chooseProfile(
 ): ProfileName | null {
   const fromCli = [...cli].reverse().find((v) => v.name === 'profile');
   const envVar = envName('profile');
-  const fromFile = fileValues.find((v) => v.name === 'profile');
+  const fromFile = [...fileValues].reverse().find((v) => v.name === 'profile');
   const chosen: { raw: unknown; source: Source } | undefined = fromCli
     ? { raw: fromCli.raw, source: { kind: 'cli', origin: fromCli.flag } }
     : env[envVar]
@@ -210,13 +231,25 @@ export async function resolveConfig(input: ResolveInput = {}): Promise<Resolved>
     sources[name] = { kind: 'default' };
   }
 
-  // Which config file: -c, then CORRAL_CONFIG, then the default names in cwd.
+  // serve()'s options: split first, since they may name the config file.
+  const code = input.options
+    ? splitValues(input.options, { kind: 'code', origin: 'serve()' }, 'serve() options')
+    : null;
+  // Which config file: -c, then CORRAL_CONFIG, then the default names in cwd; for serve(),
+  // only the one its options name.
   const cliConfig = [...cli].reverse().find((v) => v.name === 'config');
-  const explicit = cliConfig ? String(cliConfig.raw) : (env[envName('config')] ?? null);
-  const file = findConfigFile(explicit, cwd);
-  const { hooks, fileValues } = file
-    ? await readConfigFile(file, input.fresh)
-    : { hooks: {}, fileValues: [] };
+  const codeConfig = input.options?.config;
+  const explicit = code
+    ? typeof codeConfig === 'string'
+      ? codeConfig
+      : null
+    : cliConfig
+      ? String(cliConfig.raw)
+      : (env[envName('config')] ?? null);
+  const file = code && !explicit ? null : findConfigFile(explicit, cwd);
+  const read = file ? await readConfigFile(file, input.fresh) : { hooks: {}, fileValues: [] };
+  const hooks: Hooks = { ...read.hooks, ...code?.hooks };
+  const fileValues = [...read.fileValues, ...(code?.layered ?? [])];
 
   // The profile sits just above the defaults, so which one is chosen must be known before the
   // file, env and CLI layers are applied: the highest layer that names one picks it.

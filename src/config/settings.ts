@@ -35,8 +35,8 @@ export type Section =
   | 'Observability'
   | 'Development';
 
-export interface Setting<T> {
-  readonly type: ValueType<T>;
+export interface Setting<T, In = T> {
+  readonly type: ValueType<T, In>;
   readonly default: T;
   /** CLI flags, short first (`-w`, `--workers`). Empty: not settable from the command line. */
   readonly flags: readonly string[];
@@ -50,8 +50,10 @@ export interface Setting<T> {
   readonly defaultText?: string;
 }
 
-/** Infers T from the value type alone, so defaults are checked against it. */
-function setting<T>(s: Omit<Setting<T>, 'default'> & { readonly default: NoInfer<T> }): Setting<T> {
+/** Infers T (and the input type) from the value type alone, so defaults are checked against it. */
+function setting<T, In = T>(
+  s: Omit<Setting<T, In>, 'default'> & { readonly default: NoInfer<T> },
+): Setting<T, In> {
   return s;
 }
 
@@ -122,7 +124,7 @@ const workerClassType = oneOf(WORKER_CLASSES, {
 export const CERT_REQS = ['none', 'optional', 'required'] as const;
 export type CertReqs = (typeof CERT_REQS)[number];
 const certReqsNames = oneOf(CERT_REQS, { '0': 'none', '1': 'optional', '2': 'required' });
-const certReqsType: ValueType<CertReqs> = {
+const certReqsType: ValueType<CertReqs, CertReqs | 0 | 1 | 2 | '0' | '1' | '2'> = {
   ...certReqsNames,
   // A config file may give Gunicorn's number as a number (`certReqs: 2`).
   parse: (raw) => certReqsNames.parse(typeof raw === 'number' ? String(raw) : raw),
@@ -134,13 +136,16 @@ const httpProtocolType = oneOf(HTTP_PROTOCOLS);
 export const PROXY_PROTOCOL_MODES = ['off', 'v1', 'v2', 'auto'] as const;
 export type ProxyProtocolMode = (typeof PROXY_PROTOCOL_MODES)[number];
 const proxyModeName = oneOf(PROXY_PROTOCOL_MODES, { true: 'auto', false: 'off' });
-const proxyProtocolType: ValueType<ProxyProtocolMode> = {
+const proxyProtocolType: ValueType<
+  ProxyProtocolMode,
+  ProxyProtocolMode | boolean | 'true' | 'false'
+> = {
   ...proxyModeName,
   parse: (raw) => (typeof raw === 'boolean' ? (raw ? 'auto' : 'off') : proxyModeName.parse(raw)),
 };
 const TRUST_LIST =
   'IP addresses and CIDR ranges (10.0.0.0/8, fd00::/8), comma-separated, or * for all';
-const trustList: ValueType<string[]> = {
+const trustList: ValueType<string[], string | readonly string[]> = {
   ...list(refine(text('ADDRESS'), TRUST_LIST, isTrustEntry), { meta: 'ADDRESSES' }),
   describe: TRUST_LIST,
 };
@@ -680,9 +685,15 @@ export const settings = {
 
 export type Settings = typeof settings;
 export type SettingName = keyof Settings;
-type ValueOf<S> = S extends Setting<infer T> ? T : never;
+type ValueOf<S> = S extends Setting<infer T, infer _In> ? T : never;
+type InputOf<S> = S extends Setting<infer _T, infer In> ? In : never;
 /** The resolved configuration: one typed value per setting. */
 export type Config = { readonly [K in SettingName]: ValueOf<Settings[K]> };
+/**
+ * Settings as a config file or serve() may give them: each optional, in any form its parser
+ * takes (`'512MiB'` for a size, one string or a list for a bind, Gunicorn's aliases).
+ */
+export type ConfigInput = { -readonly [K in SettingName]?: InputOf<Settings[K]> };
 
 export const SETTING_NAMES = Object.keys(settings) as SettingName[];
 

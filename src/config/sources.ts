@@ -1,5 +1,5 @@
 /** Where a resolved value came from, for `corral config` and error messages. */
-export type SourceKind = 'default' | 'profile' | 'file' | 'env' | 'cli';
+export type SourceKind = 'default' | 'profile' | 'file' | 'code' | 'env' | 'cli';
 
 export interface Source {
   readonly kind: SourceKind;
@@ -17,6 +17,8 @@ export function describeSource(s: Source): string {
       return `environment ${s.origin}`;
     case 'file':
       return `config file ${s.origin}`;
+    case 'code':
+      return `${s.origin ?? 'serve()'} options`;
     case 'profile':
       return `profile ${s.origin}`;
   }

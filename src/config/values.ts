@@ -11,7 +11,12 @@ export class ValueError extends Error {
   }
 }
 
-export interface ValueType<T> {
+/** A size as a config file may write it: `'512MiB'`, `'1g'`, `'64 KiB'`. */
+export type SizeText =
+  `${number}${'' | ' '}${'b' | 'B' | 'k' | 'K' | 'KiB' | 'kib' | 'm' | 'M' | 'MiB' | 'mib' | 'g' | 'G' | 'GiB' | 'gib'}`;
+
+/** `T`: the parsed value; `In`: what a config file or serve() may give (typed input). */
+export interface ValueType<T, In = T> {
   /** What is allowed, in words: shown in errors, --help and docs. */
   readonly describe: string;
   /** Metavar for --help. */
@@ -21,6 +26,8 @@ export interface ValueType<T> {
   /** True when a flag may repeat and each occurrence adds an item. */
   readonly repeatable?: boolean;
   parse(raw: unknown): T;
+  /** Type-level only (never set): the input this type accepts from code, for UserConfig. */
+  readonly input?: In;
 }
 
 function reject(allowed: string): never {
@@ -100,10 +107,10 @@ export function optionalText(meta = 'STRING'): ValueType<string | null> {
   };
 }
 
-export function oneOf<const T extends string>(
+export function oneOf<const T extends string, const A extends string = never>(
   choices: readonly T[],
-  aliases: Readonly<Record<string, T>> = {},
-): ValueType<T> {
+  aliases: Readonly<Record<A, T>> = {} as Record<A, T>,
+): ValueType<T, T | A> {
   const names = [...choices, ...Object.keys(aliases)];
   const describe = `one of ${names.join(', ')}`;
   return {
@@ -112,7 +119,7 @@ export function oneOf<const T extends string>(
     parse(raw) {
       const s = typeof raw === 'string' ? raw.trim().toLowerCase() : '';
       if ((choices as readonly string[]).includes(s)) return s as T;
-      const alias = aliases[s];
+      const alias = (aliases as Readonly<Record<string, T>>)[s];
       if (alias) return alias;
       return reject(describe);
     },
@@ -126,7 +133,7 @@ export function oneOf<const T extends string>(
 export function list(
   item: ValueType<string>,
   { splitOn = ',' as string | null, meta = item.meta } = {},
-): ValueType<string[]> {
+): ValueType<string[], string | readonly string[]> {
   const one = item.describe.replace(/^an? /, '');
   const describe = `a list of ${one.endsWith('s') ? one : `${one}s`}`;
   return {
@@ -216,7 +223,7 @@ const SIZE_UNITS: Readonly<Record<string, number>> = {
  * A size in bytes. Binary units only (`64MiB`, `1GiB`, and Docker's `512m`, `1g`), so `M`
  * never means 10^6 in one place and 2^20 in another; a bare number is bytes.
  */
-export function size(): ValueType<number> {
+export function size(): ValueType<number, number | SizeText> {
   const describe = 'a size such as 64MiB, 512m or 1GiB (binary units; a bare number is bytes)';
   return {
     describe,
@@ -235,7 +242,7 @@ export function size(): ValueType<number> {
 }
 
 /** `base`, or null (unset). */
-export function nullable<T>(base: ValueType<T>): ValueType<T | null> {
+export function nullable<T, In>(base: ValueType<T, In>): ValueType<T | null, In | null> {
   return {
     ...base,
     parse(raw) {
@@ -272,7 +279,9 @@ const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
  * Header names to values: an object in a config file, `NAME=VALUE,NAME=VALUE` (or
  * `NAME: VALUE`) from the command line or environment; `none` or empty for no entries.
  */
-export function stringMap(meta = 'PAIRS'): ValueType<Readonly<Record<string, string>>> {
+export function stringMap(
+  meta = 'PAIRS',
+): ValueType<Readonly<Record<string, string>>, Readonly<Record<string, string>> | string> {
   const describe = 'NAME=VALUE pairs, comma-separated (an object in a config file), or none';
   const entry = (k: string, v: unknown): [string, string] => {
     const name = k.trim();

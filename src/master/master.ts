@@ -53,6 +53,10 @@ export interface MasterOptions {
   readonly identity?: Identity | null;
   /** NOTIFY_SOCKET was set: tell systemd about readiness, reloads and stopping. */
   readonly notify?: SystemdNotify | null;
+  /** Handle the process's signals (TERM, HUP, …); false when embedded by serve(). */
+  readonly signals?: boolean;
+  /** Every worker is ready for the first time (serve() resolves then). */
+  readonly onReady?: () => void;
 }
 
 type Stopping = null | 'delay' | 'graceful' | 'quick';
@@ -84,6 +88,8 @@ export class Master {
   #notifyRollEnd: null | 'resolving' | 'rolling' = null;
   #lastStatus = { at: 0, requests: 0 };
   #done: ((code: number) => void) | null = null;
+  /** Why the server stopped on its own (a boot failure), for serve()'s rejection. */
+  #failure: string | null = null;
 
   constructor(o: MasterOptions) {
     this.#o = o;
@@ -112,13 +118,21 @@ export class Master {
     return this.#announcedReady && this.#stopping === null && this.#ready().length > 0;
   }
 
+  /** What stopped the server on its own, if something did (the app cannot boot). */
+  get failure(): string | null {
+    return this.#failure;
+  }
+
   /** Runs until stopped; resolves with the exit code. */
   run(): Promise<number> {
-    const untrap = trapSignals((action, sig) => {
-      this.#log.info(`received ${sig}`);
-      this.#actions.push(action);
-      this.wakeup();
-    });
+    const untrap =
+      this.#o.signals === false
+        ? () => {}
+        : trapSignals((action, sig) => {
+            this.#log.info(`received ${sig}`);
+            this.#actions.push(action);
+            this.wakeup();
+          });
     this.#dispatch.attach(this.#o.listeners);
     const timer = setInterval(() => this.wakeup(), 250);
     this.wakeup();
@@ -415,6 +429,7 @@ export class Master {
     this.#log.info(`ready: ${this.#target} worker(s) serving`);
     this.#o.notify?.ready(`${this.#target} worker(s) serving`);
     void runHook(this.#r.hooks, 'whenReady', this.#log, this.info);
+    this.#o.onReady?.();
   }
 
   /**
@@ -497,11 +512,11 @@ export class Master {
     if (!this.#announcedReady) {
       if (w.bootFailure) {
         this.#log.error(why);
+        this.#failure = why;
         this.#fatal(w.bootFailure.code);
       } else if (++this.#bootFailures >= MAX_BOOT_FAILURES) {
-        this.#log.error(
-          `${why}; ${MAX_BOOT_FAILURES} workers in a row died while booting: stopping`,
-        );
+        this.#failure = `${why}; ${MAX_BOOT_FAILURES} workers in a row died while booting: stopping`;
+        this.#log.error(this.#failure);
         this.#fatal(EXIT.WORKER_BOOT);
       } else {
         this.#log.error(why);

@@ -116,4 +116,48 @@ test('the packed package installs small, serves with npx, and tune says how to g
   const lines = tune.stderr.trim().split('\n');
   assert.equal(lines.length, 1, tune.stderr);
   assert.match(lines[0] as string, /autocannon .*npm install --save-dev autocannon/);
+
+  // serve() from code, imported by name from the installed package. The script must end by
+  // itself after close(): nothing of the server is left holding its event loop.
+  writeFileSync(join(project, 'serve.mjs'), SERVE_SCRIPT);
+  const served = await run(process.execPath, ['serve.mjs'], project);
+  assert.equal(served.code, 0, served.stderr);
+  const result = JSON.parse(served.stdout) as {
+    statuses: number[];
+    pids: number;
+    workers: number;
+    rebind: string;
+  };
+  assert.deepEqual(new Set(result.statuses), new Set([200]));
+  assert.equal(result.workers, 2);
+  assert.equal(result.rebind, 'free', 'close() freed the port');
 });
+
+const SERVE_SCRIPT = `import { createServer } from 'node:net';
+import { serve } from 'corral';
+
+const freePort = () =>
+  new Promise((done) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => done(port));
+    });
+  });
+const port = await freePort();
+const server = await serve({ app: './app.mjs', workers: 2, bind: ['127.0.0.1:' + port], logLevel: 'warn' });
+const statuses = [];
+const pids = new Set();
+for (let i = 0; i < 10; i++) {
+  const res = await fetch('http://127.0.0.1:' + port + '/', { headers: { connection: 'close' } });
+  statuses.push(res.status);
+  pids.add((await res.text()).split(' ')[2]);
+}
+const workers = server.status().workers.length;
+await server.close();
+const rebind = await new Promise((done) => {
+  const s = createServer();
+  s.once('error', (err) => done(err.code));
+  s.listen(port, '127.0.0.1', () => s.close(() => done('free')));
+});
+console.log(JSON.stringify({ statuses, pids: pids.size, workers, rebind }));
+`;
