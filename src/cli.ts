@@ -30,7 +30,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     applyEnvFiles(envFiles.length ? envFiles : [envFileVar as string], process.env, process.cwd());
   }
   const { resolveConfig } = await import('./config/resolve.ts');
-  const input = { cli: cl.values, app: cl.app, env: process.env, cwd: process.cwd() };
+  const input = {
+    cli: cl.values,
+    app: cl.app,
+    args: cl.scriptArgs,
+    env: process.env,
+    cwd: process.cwd(),
+  };
   const resolved = await resolveConfig(input);
   switch (cl.command) {
     case 'config': {
@@ -48,7 +54,14 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     case 'check': {
       const { check } = await import('./commands/check.ts');
-      process.stdout.write(`${await check(resolved)}\n`);
+      // The app ran here: its server and timers would keep this process alive, so exit.
+      try {
+        process.stdout.write(`${await check(resolved)}\n`);
+      } catch (err) {
+        failed(err, argv);
+        process.exit();
+      }
+      process.exit(EXIT.OK);
       return EXIT.OK;
     }
     case 'ctl': {
@@ -93,18 +106,21 @@ function fail(message: string, argv: readonly string[]): void {
   process.stderr.write(`${line}\n`);
 }
 
+/** One line on stderr and the exit code for an error. */
+function failed(err: unknown, argv: readonly string[]): void {
+  if (err instanceof CorralError) {
+    fail(err.message, argv);
+    process.exitCode = err.exitCode;
+  } else {
+    fail(`corral: internal error: ${(err as Error)?.stack ?? err}`, argv);
+    process.exitCode = EXIT.FAILURE;
+  }
+}
+
 const argv = process.argv.slice(2);
 main(argv).then(
   (code) => {
     process.exitCode = code;
   },
-  (err: unknown) => {
-    if (err instanceof CorralError) {
-      fail(err.message, argv);
-      process.exitCode = err.exitCode;
-    } else {
-      fail(`corral: internal error: ${(err as Error)?.stack ?? err}`, argv);
-      process.exitCode = EXIT.FAILURE;
-    }
-  },
+  (err: unknown) => failed(err, argv),
 );

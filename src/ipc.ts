@@ -25,6 +25,8 @@ export type ToWorker =
       readonly maxRequests: number;
       /** Certificate files read by the master (null: no TLS, or the worker reads them). */
       readonly tlsFiles: TlsFiles | null;
+      /** The first bind, as a listen-mode app's server.address() reports it. */
+      readonly bind: BindInfo | null;
     }
   /** A connection for bind number `bind` (the socket travels as the handle). */
   | { readonly t: 'conn'; readonly bind: number }
@@ -43,6 +45,7 @@ export type ToWorker =
 import type { TlsFiles } from './config/tls.ts';
 import type { Family } from './metrics/exposition.ts';
 import type { WorkerStats } from './metrics/stats.ts';
+import type { BindInfo } from './worker/listen-mode.ts';
 
 export type { WorkerStats };
 
@@ -62,7 +65,11 @@ export type FromWorker =
       readonly seq: number;
       readonly node: readonly Family[];
       readonly app: readonly Family[];
-    };
+    }
+  /** Still booting, and why: the app exports no handler and has not called listen() yet. */
+  | { readonly t: 'waiting'; readonly why: string }
+  /** The app closed its server (listen mode): this worker drains; start a replacement. */
+  | { readonly t: 'leaving'; readonly why: string };
 
 type Handlers<M extends { t: string }, H> = {
   [K in M['t']]?: (msg: Extract<M, { t: K }>, handle: H) => void;

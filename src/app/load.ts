@@ -78,11 +78,23 @@ export async function toListener(
     if (typeof v.handle === 'function' && typeof v.listen === 'function') {
       return { kind: 'express', listener: value as RequestListener };
     }
-    // (req, res) takes two or more parameters; (request) => Response takes at most one.
-    if (value.length >= 2) return { kind: 'listener', listener: value as RequestListener };
+    // (req, res) takes two or more parameters; (request) => Response takes at most one. A
+    // rest parameter counts for none: `async (...args) => …` is Node middleware's shape
+    // (Astro's handler takes req, res, next), so it is a (req, res) listener.
+    if (value.length >= 2 || takesRest(value as (...args: never) => unknown)) {
+      return { kind: 'listener', listener: value as RequestListener };
+    }
     return { kind: 'fetch', listener: await fetchListener(value as FetchHandler) };
   }
   return null;
+}
+
+/** A function whose parameter list starts with a rest parameter: `(...args)`. */
+export function takesRest(fn: (...args: never) => unknown): boolean {
+  if (fn.length !== 0) return false;
+  const src = Function.prototype.toString.call(fn);
+  // The parameter list is the first parenthesis of a function, method or arrow.
+  return /^[^(]*\(\s*\.\.\./.test(src);
 }
 
 /** The bridge loads undici's Request and Response (~15 MiB): only for fetch apps. */
@@ -90,31 +102,66 @@ async function fetchListener(fetch: FetchHandler): Promise<RequestListener> {
   return (await import('./fetch.ts')).fetchListener(fetch);
 }
 
-export async function loadApp(spec: string, cwd: string = process.cwd()): Promise<LoadedApp> {
+/** The app file's absolute path; a clear error when it is not there. */
+export function appPath(spec: string, cwd: string = process.cwd()): string {
   const parsed = parseAppSpec(spec);
   const path = resolve(cwd, parsed.file);
   if (!existsSync(path) || !statSync(path).isFile()) {
     throw new AppLoadError(`corral: app file not found: ${parsed.file} (looked for ${path})`);
   }
+  return path;
+}
+
+/** The first line of a load error, for `failed to load: …`. */
+export function loadFailure(file: string, err: unknown): AppLoadError {
+  const why = err instanceof Error ? err.message.split('\n')[0] : String(err);
+  return new AppLoadError(`corral: app ${file} failed to load: ${why}`);
+}
+
+/** Import the module and take its handler (threads, --preload, single process, check). */
+export async function loadApp(spec: string, cwd: string = process.cwd()): Promise<LoadedApp> {
+  const path = appPath(spec, cwd);
   let mod: Obj;
   try {
     mod = (await import(pathToFileURL(path).href)) as Obj;
   } catch (err) {
-    const why = err instanceof Error ? err.message.split('\n')[0] : String(err);
-    throw new AppLoadError(`corral: app ${parsed.file} failed to load: ${why}`);
+    throw loadFailure(parseAppSpec(spec).file, err);
   }
+  const app = await appFromModule(mod, spec, path);
+  if ('noHandler' in app) {
+    throw new AppLoadError(
+      `corral: ${parseAppSpec(spec).file} ${app.noHandler}; ${EXPECTED}, or a script that calls listen() on an HTTP server`,
+    );
+  }
+  return app;
+}
+
+/** A module that exports no handler (a script that calls listen(), or a mistake): why not. */
+export interface NoHandler {
+  /** e.g. `has no default export; found exports: host, path, port, server`. */
+  readonly noHandler: string;
+}
+
+/**
+ * The handler a loaded module exports. An export named in the spec must be one (else an
+ * error); without a name, the default export (or `app`, `fetch`) is taken when it has a
+ * handler's shape, and anything else is NoHandler: the module may be a script that listens.
+ */
+export async function appFromModule(
+  mod: Obj,
+  spec: string,
+  path: string,
+): Promise<LoadedApp | NoHandler> {
+  const parsed = parseAppSpec(spec);
   const exportNames = Object.keys(mod);
   const found = exportNames.length
     ? `found exports: ${exportNames.join(', ')}`
     : 'it has no exports';
   let name = parsed.exportName;
+  const named = name !== null;
   if (!name) {
     name = 'default' in mod ? 'default' : (['app', 'fetch'].find((n) => n in mod) ?? null);
-    if (!name) {
-      throw new AppLoadError(
-        `corral: ${parsed.file} has no default export; ${found} (name one: ${parsed.file}:NAME)`,
-      );
-    }
+    if (!name) return { noHandler: `has no default export; ${found}` };
   } else if (!(name in mod)) {
     throw new AppLoadError(`corral: ${parsed.file} has no export named ${name}; ${found}`);
   }
@@ -136,6 +183,11 @@ export async function loadApp(spec: string, cwd: string = process.cwd()): Promis
   const shaped = await toListener(value);
   if (!shaped) {
     const got = parsed.call ? `${formatAppSpec(parsed)} returned` : `${where} is`;
+    if (!named) {
+      return {
+        noHandler: `exports no handler: its ${where.split(' of ')[0]} is ${describeValue(value)}`,
+      };
+    }
     throw new AppLoadError(`corral: ${got} ${describeValue(value)}; ${EXPECTED}`);
   }
   const upgrade = upgradeExport(mod, parsed.file);

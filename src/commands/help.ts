@@ -6,7 +6,7 @@ import { tuneHelp } from '../tune/options.ts';
 const USAGE = `corral — a pre-fork application server for Node.js and TypeScript
 
 Usage:
-  corral [serve] APP [options]     serve APP with a master and N workers
+  corral [serve] APP [options] [-- ARGS]  serve APP with a master and N workers
   corral check APP [options]       load APP once and report what it is
   corral config [APP] [options]    show every resolved setting and its source (--json, --explain)
   corral ctl status|reload|scale N|stop --socket PATH
@@ -15,7 +15,9 @@ Usage:
   corral tune APP [options]        measure APP under candidate configurations and recommend one
   corral COMMAND --help            that command's own help
 
-APP is path[:export] or path:factory(), e.g. app.ts, dist/server.js:app, app.mjs:createApp()
+APP is your app, unchanged: a script that calls listen() (server.js, .output/server/index.mjs),
+run in each worker as "node APP ARGS" would, its server fed by corral on its binds; or a module
+that exports a handler: path[:export] or path:factory(), e.g. app.ts, dist/server.js:app
 Precedence: defaults < profile < config file < environment (CORRAL_*) < command line.`;
 
 const SERVER_SETTINGS =

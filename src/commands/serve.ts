@@ -1,12 +1,12 @@
 /** `corral [serve] APP`: resolve, bind, then run the master (or the single process). */
 import { enableCompileCache } from 'node:module';
 import { dirname, relative, resolve } from 'node:path';
-import { loadApp } from '../app/load.ts';
+import { fileURLToPath } from 'node:url';
 import { parseAppSpec } from '../app/spec.ts';
 import { applyEnvFiles } from '../config/env-file.ts';
 import type { Resolved } from '../config/resolve.ts';
 import { loadWire, readTlsFiles } from '../config/tls.ts';
-import { AppLoadError, UsageError } from '../errors.ts';
+import { AppLoadError, CorralError, EXIT, UsageError } from '../errors.ts';
 import { existsSync } from '../fs.ts';
 import { runHook } from '../hooks.ts';
 import { Logger } from '../log/logger.ts';
@@ -35,6 +35,32 @@ export function checkAppFile(r: Resolved): string {
     throw new AppLoadError(`corral: app file not found: ${file} (looked for ${resolve(file)})`);
   }
   return spec;
+}
+
+const CLI = new URL(`../cli${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+
+/** --preload: `corral check APP` in a child process; its one line, or its error as ours. */
+async function preloadCheck(r: Resolved, spec: string): Promise<string> {
+  const { execFile } = await import('node:child_process');
+  const argv = [
+    ...process.execArgv,
+    fileURLToPath(CLI),
+    'check',
+    spec,
+    '--boot-timeout',
+    String(r.config.bootTimeout),
+    ...(r.file ? ['-c', r.file] : []),
+    ...(r.config.args.length ? ['--', ...r.config.args] : []),
+  ];
+  return new Promise((done, fail) => {
+    execFile(process.execPath, argv, { env: process.env }, (err, stdout, stderr) => {
+      if (!err) done(stdout.trim().replace(/^ok: /, ''));
+      else {
+        const code = typeof err.code === 'number' ? err.code : EXIT.APP_LOAD;
+        fail(new CorralError(stderr.trim() || err.message, code));
+      }
+    });
+  });
 }
 
 /** Node's compile cache, shared by the master and its workers (--preload fills it). */
@@ -174,8 +200,8 @@ export async function serve(
   if (c.preload && count > 0) {
     // Node has no copy-on-write fork: loading here shares no memory with workers. It proves
     // the app loads before any worker starts, and fills the compile cache workers boot from.
-    const app = await loadApp(spec);
-    log.info(`preload: ${app.description} loads`);
+    // In a child (`corral check`): a script runs its code, which must not run in the master.
+    log.info(`preload: ${await preloadCheck(r, spec)}`);
   }
   if (owner && count > 0) refuseWorkerBindsBelow1024(c, binds, owner.label);
   const listeners = await bindAll(

@@ -25,6 +25,8 @@ export interface CommandLine {
   /** The command was named (`corral tune …`), not implied (`corral app.ts` serves). */
   readonly named: boolean;
   readonly app: string | null;
+  /** What follows `--`: the script app's own arguments (null: no `--`). */
+  readonly scriptArgs: readonly string[] | null;
   /** ctl's subcommand and its argument. */
   readonly args: readonly string[];
   /** Setting values in the order given; repeatable settings have one entry per occurrence. */
@@ -101,7 +103,17 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   } catch (err) {
     throw new UsageError(optionError(err, Object.keys(options)));
   }
-  const positionals = [...parsed.positionals];
+  // After `--` everything is the script's (`corral APP [options] -- ARGS…`).
+  const tokens = parsed.tokens ?? [];
+  const end = tokens.find((t) => t.kind === 'option-terminator')?.index ?? Number.POSITIVE_INFINITY;
+  const positionals = tokens
+    .filter((t) => t.kind === 'positional' && t.index < end)
+    .map((t) => (t as { value: string }).value);
+  const scriptArgs = Number.isFinite(end)
+    ? tokens
+        .filter((t) => t.kind === 'positional' && t.index > end)
+        .map((t) => (t as { value: string }).value)
+    : null;
   let command: Command = 'serve';
   const named = !!positionals[0] && (COMMANDS as readonly string[]).includes(positionals[0]);
   if (named) command = positionals.shift() as Command;
@@ -110,7 +122,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   if (takesApp && positionals.length > 1) {
     const meant = !named && closest(positionals[0] as string, COMMANDS);
     throw new UsageError(
-      `corral: expected one app, got ${positionals.length}: ${positionals.join(' ')}${meant ? ` (did you mean corral ${meant}?)` : ''} (see corral --help)`,
+      `corral: expected one app, got ${positionals.length}: ${positionals.join(' ')}${meant ? ` (did you mean corral ${meant}?)` : ` (arguments for the app go after --: corral ${positionals[0]} [options] -- ${positionals.slice(1).join(' ')})`}`,
     );
   }
   const tune: RawTuneFlags = {};
@@ -124,7 +136,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
     tune[name] = v as string | string[];
   }
   const values: RawValue[] = [];
-  for (const token of parsed.tokens ?? []) {
+  for (const token of tokens) {
     if (token.kind !== 'option') continue;
     const name = owner.get(token.name);
     if (!name) continue;
@@ -135,6 +147,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
     command,
     named,
     app: takesApp ? (positionals[0] ?? null) : null,
+    scriptArgs: takesApp ? scriptArgs : null,
     args: takesApp ? [] : positionals,
     values,
     json: parsed.values.json === true,

@@ -46,7 +46,7 @@ export function settingsMarkdown(): string {
       '',
       s.doc,
       '',
-      `- Command line: ${s.flags.length ? s.flags.map(code).join(', ') : name === 'app' ? 'the first argument' : '—'}`,
+      `- Command line: ${s.flags.length ? s.flags.map(code).join(', ') : name === 'app' ? 'the first argument' : name === 'args' ? 'everything after `--`' : '—'}`,
       `- Environment: ${envNames(name).map(code).join(', ')}`,
       `- Default: ${code(JSON.stringify(s.defaultText ?? s.default))}`,
       `- Allowed: ${s.type.describe}${s.type.repeatable ? ' (the flag may repeat)' : ''}`,

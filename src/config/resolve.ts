@@ -36,6 +36,8 @@ export interface ResolveInput {
   readonly cli?: readonly RawValue[];
   /** The app spec given as the positional argument. */
   readonly app?: string | null;
+  /** The script's arguments, given after `--` (null: none given there). */
+  readonly args?: readonly string[] | null;
   readonly env?: Readonly<Record<string, string | undefined>>;
   readonly cwd?: string;
   /** Re-import the config file even if it was imported before (HUP). */
@@ -307,6 +309,10 @@ export async function resolveConfig(input: ResolveInput = {}): Promise<Resolved>
   if (input.app) {
     values.app = input.app;
     sources.app = { kind: 'cli', origin: 'APP' };
+  }
+  if (input.args) {
+    values.args = [...input.args];
+    sources.args = { kind: 'cli', origin: '--' };
   }
 
   combine(values, sources, notices);

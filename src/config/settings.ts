@@ -168,9 +168,18 @@ export const settings = {
     default: null,
     flags: [],
     section: 'App',
-    doc: 'The app to serve: `path[:export]` or `path:factory()`; given as the first argument.',
+    doc: 'The app to serve: a script that calls `listen()` itself, run unchanged (`path`), or a module that exports a handler (`path[:export]`, `path:factory()`); given as the first argument.',
     notes:
-      'Without an export name the module default export is used. The export may be a `(req, res)` listener, a fetch handler (`{ fetch }` or a one-argument function returning a `Response`), a Fastify instance, or a factory (sync or async) returning one of these.',
+      "Each worker runs the file as `node path` would (its main module, with `-- ARGS` as its arguments). If it calls `listen()` on an HTTP server, that server is served on corral's binds (listen mode, see docs/architecture.md); otherwise the module default export is used. The export may be a `(req, res)` listener, a fetch handler (`{ fetch }` or a one-argument function returning a `Response`), a Fastify instance, or a factory (sync or async) returning one of these.",
+  }),
+  args: setting({
+    type: list(text('ARG'), { splitOn: null, meta: 'ARGS' }),
+    default: [],
+    flags: [],
+    section: 'App',
+    doc: 'Arguments for an app that is a script: each worker runs it as `node APP ARGS…`; given after `--` on the command line (`corral APP [options] -- ARGS…`).',
+    notes:
+      'The script sees them as `process.argv.slice(2)`, so command-line servers run unchanged, e.g. `corral node_modules/@react-router/serve/bin.js -- ./build/server/index.js`.',
   }),
   config: setting({
     type: optionalText('FILE'),

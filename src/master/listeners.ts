@@ -8,6 +8,7 @@ import { connect, createServer, isIP, type Server } from 'node:net';
 import type { DispatchMode } from '../config/settings.ts';
 import { CorralError, UsageError } from '../errors.ts';
 import { chownSync, existsSync, fstatSync, lstatSync, unlinkSync } from '../fs.ts';
+import type { BindInfo } from '../worker/listen-mode.ts';
 
 export type Address =
   | { readonly kind: 'tcp'; readonly host: string; readonly port: number; readonly spec: string }
@@ -302,4 +303,19 @@ export async function bindAll(
     throw err;
   }
   return bound;
+}
+
+/** A bind as server.address() reports it: from the listener's URL (with its real port). */
+export function bindInfo(l: Listener | undefined): BindInfo | null {
+  if (!l) return null;
+  if (l.url.startsWith('unix:')) return { path: l.url.slice(5) };
+  if (!l.url.startsWith('http')) return null;
+  const m = /^https?:\/\/\[?(?<host>.*?)\]?:(?<port>\d+)$/.exec(l.url);
+  if (!m?.groups) return null;
+  const host = m.groups.host as string;
+  return {
+    address: host,
+    family: host.includes(':') ? 'IPv6' : 'IPv4',
+    port: Number(m.groups.port),
+  };
 }

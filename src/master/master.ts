@@ -418,6 +418,13 @@ export class Master {
       },
       closed: () => this.#dispatch.flush(),
       retire: () => this.wakeup(),
+      leaving: (why) => {
+        if (w.state !== 'ready') return;
+        this.#log.info(`${w.name}: ${why}: draining it; a replacement starts`);
+        w.retire('app-closed');
+        w.drain(this.#r.config.gracefulTimeout * 1000);
+        this.wakeup();
+      },
       exit: (code, signal) => this.#onExit(w, code, signal),
       error: (err) => this.#log.debug(`${w.name}: ${err.message}`),
     });
@@ -507,7 +514,7 @@ export class Master {
     const why =
       w.bootFailure?.message ??
       (w.bootTimedOut
-        ? `${w.name} was not ready within --boot-timeout ${this.#r.config.bootTimeout} s`
+        ? `${w.name} was not ready within --boot-timeout ${this.#r.config.bootTimeout} s${w.waitingFor ? `: ${w.waitingFor}` : ''}`
         : `${w.name} died while booting (${how})`);
     if (!this.#announcedReady) {
       if (w.bootFailure) {

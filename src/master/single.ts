@@ -1,13 +1,13 @@
 /** Single-process mode (`-w 0` / `--single`): the master serves the app itself. */
 import { closeApp } from '../app/close.ts';
-import { loadApp } from '../app/load.ts';
 import type { Resolved } from '../config/resolve.ts';
 import { loadWire, type TlsFiles } from '../config/tls.ts';
 import { EXIT } from '../errors.ts';
 import { runHook, type ServerInfo } from '../hooks.ts';
 import type { Logger } from '../log/logger.ts';
+import { loadServing } from '../worker/app-mode.ts';
 import { buildAppServer } from '../worker/serve.ts';
-import type { Listener } from './listeners.ts';
+import { bindInfo, type Listener } from './listeners.ts';
 import type { SystemdNotify } from './notify.ts';
 import { trapSignals } from './signals.ts';
 
@@ -18,7 +18,13 @@ export async function runSingle(
   notify: SystemdNotify | null = null,
   tlsFiles: TlsFiles | null = null,
 ): Promise<number> {
-  const app = await loadApp(r.config.app ?? '', process.cwd());
+  // The app runs here as under `node APP` (a script's listen() is served on corral's binds).
+  const app = await loadServing({
+    spec: r.config.app ?? '',
+    args: r.config.args,
+    bind: bindInfo(listeners[0]),
+    log,
+  });
   const me = { pid: process.pid, id: 0 };
   const server = buildAppServer(r.config, app.listener, log, {
     hooks: r.hooks,
@@ -73,6 +79,7 @@ export async function runSingle(
     });
     const finish = () => {
       untrap();
+      app.listening?.closeAll();
       for (const l of listeners) l.close();
       void runHook(r.hooks, 'onExit', log, info).then(() => done(EXIT.OK));
     };

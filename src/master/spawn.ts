@@ -5,7 +5,7 @@ import type { Config } from '../config/settings.ts';
 import { readTlsFiles, type TlsFiles } from '../config/tls.ts';
 import type { ListenPlan, ToWorker } from '../ipc.ts';
 import type { Identity } from './identity.ts';
-import type { Listener } from './listeners.ts';
+import { bindInfo, type Listener } from './listeners.ts';
 
 const entry = new URL(
   `../worker/main${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`,
@@ -86,5 +86,6 @@ export function bootMessage(
     listen: listenPlans(c, listeners),
     maxRequests: c.maxRequests ? c.maxRequests + jitter : 0,
     tlsFiles: masterReadTls(c),
+    bind: bindInfo(listeners[0]),
   };
 }

@@ -48,7 +48,7 @@ export function watch(
       // Its heartbeats come (loading is async), but it never got ready.
       w.bootTimedOut = true;
       log.critical(
-        `WORKER BOOT TIMEOUT: ${w.name} not ready ${bootTimeout} s after it started (boot-timeout): the app is still loading; killing it`,
+        `WORKER BOOT TIMEOUT: ${w.name} not ready ${bootTimeout} s after it started (boot-timeout): ${w.waitingFor ?? 'the app is still loading'}; killing it`,
       );
       w.signal('SIGKILL');
       w.killAt = Number.POSITIVE_INFINITY;

@@ -42,6 +42,8 @@ export class WorkerHandle {
   timedOut = false;
   /** Killed by the watchdog for not getting ready within --boot-timeout. */
   bootTimedOut = false;
+  /** Still booting because of this (the app has not called listen() yet). */
+  waitingFor: string | null = null;
   /** Set when the worker reported it could not boot. */
   bootFailure: { message: string; code: number } | null = null;
 
@@ -60,6 +62,8 @@ export class WorkerHandle {
     ready(bootMs: number): void;
     closed(): void;
     retire(): void;
+    /** The app closed its own server: the worker is draining. */
+    leaving(why: string): void;
     exit(code: number | null, signal: NodeJS.Signals | null): void;
     error(err: Error): void;
   }): void {
@@ -85,6 +89,10 @@ export class WorkerHandle {
         this.retire(m.reason);
         events.retire();
       },
+      waiting: (m) => {
+        this.waitingFor = m.why;
+      },
+      leaving: (m) => events.leaving(m.why),
       'boot-failed': (m) => {
         this.bootFailure = { message: m.message, code: m.code };
       },

@@ -11,7 +11,9 @@ export type RestartReason =
   | 'memory'
   | 'request-timeout'
   | 'reload'
-  | 'scale-down';
+  | 'scale-down'
+  /** A listen-mode app closed its own server. */
+  | 'app-closed';
 
 export interface Totals {
   requests: number;

@@ -4,7 +4,8 @@
  */
 import type { Socket } from 'node:net';
 import { type AppCloser, closeApp } from '../app/close.ts';
-import { loadApp } from '../app/load.ts';
+import { loadFailure } from '../app/load.ts';
+import { parseAppSpec } from '../app/spec.ts';
 import { loadConfigFile } from '../config/file.ts';
 import type { Config } from '../config/settings.ts';
 import { EXIT } from '../errors.ts';
@@ -12,6 +13,8 @@ import { HOOK_NAMES, type Hooks, runHook } from '../hooks.ts';
 import { onMasterMessage, sendToMaster, type ToWorker } from '../ipc.ts';
 import { Logger } from '../log/logger.ts';
 import { EMPTY_STATS, ProcessSampler, type RequestStats } from '../metrics/stats.ts';
+import { type Serving as App, loadServing } from './app-mode.ts';
+import { AppSignals } from './app-signals.ts';
 import { buildAppServer } from './serve.ts';
 import type { AppServer } from './server.ts';
 import { ThreadPool } from './thread-pool.ts';
@@ -52,6 +55,16 @@ interface State {
   /** Closes the app once its requests are done (Fastify's close(), a factory's close()). */
   closeApp: AppCloser | null;
   gracefulMs: number;
+  /** What the worker serves, once loaded (listen mode: the app's servers, closed on drain). */
+  app: App | null;
+  /** The app's SIGTERM/SIGINT/SIGQUIT listeners, run after the drain. */
+  signals: AppSignals | null;
+  /** The app file is running its top-level code (a throw there is a load failure). */
+  loading: string | null;
+  /** Serving: sent 'ready'. */
+  ready: boolean;
+  /** Start draining (set by main()). */
+  drain?: (why: string) => void;
 }
 
 async function boot(msg: Boot, state: State) {
@@ -72,13 +85,8 @@ async function boot(msg: Boot, state: State) {
   state.sampler = sampler;
   setInterval(() => sendBeat(state.server, sampler), beatInterval(config)).unref();
   const me = { pid: process.pid, id };
-  const failed = (err: unknown) => {
-    const code = (err as { exitCode?: number }).exitCode ?? EXIT.APP_LOAD;
-    sendToMaster({ t: 'boot-failed', message: (err as Error).message, code });
-    process.exitCode = code;
-    process.disconnect?.();
-  };
-  let app: Awaited<ReturnType<typeof loadApp>>;
+  const failed = (err: unknown) => bootFailed(err);
+  let app: App;
   let hooks: Hooks;
   try {
     hooks = await workerHooks(msg.configFile);
@@ -94,7 +102,23 @@ async function boot(msg: Boot, state: State) {
       sendToMaster({ t: 'ready', bootMs: Math.round(performance.now() - started) });
       return;
     }
-    app = await loadApp(config.app ?? '', process.cwd());
+    state.loading = config.app ?? '';
+    app = await loadServing({
+      spec: config.app ?? '',
+      args: config.args,
+      bind: msg.bind,
+      log,
+      onWaiting: (why) => {
+        log.debug(`waiting: ${why}`);
+        sendToMaster({ t: 'waiting', why });
+      },
+      onAppClose: () => {
+        sendToMaster({ t: 'leaving', why: 'the app closed its server' });
+        state.drain?.('the app closed its server');
+      },
+    });
+    state.loading = null;
+    state.app = app;
     state.closeApp = app.close;
   } catch (err) {
     failed(err);
@@ -132,9 +156,21 @@ async function boot(msg: Boot, state: State) {
       message: `corral: worker could not listen: ${(err as Error).message}`,
       code: EXIT.WORKER_BOOT,
     });
-    process.exit(EXIT.WORKER_BOOT);
+    exit(EXIT.WORKER_BOOT);
+  }
+  if (app.listening) {
+    // As after a real bind: the app's 'listening' listeners (Next.js initialises in one) and
+    // its listen callback have run before the first request arrives.
+    await new Promise((r) => setImmediate(r));
+    const kind = app.description;
+    if (/https|Secure/.test(kind) && !config.certfile) {
+      log.warning(
+        `the app's server is ${kind.match(/\((\S+)/)?.[1]}: corral serves it on its binds over cleartext HTTP; set --certfile and --keyfile for TLS (corral terminates it)`,
+      );
+    }
   }
   await runHook(hooks, 'postWorkerInit', log, me);
+  state.ready = true;
   sendToMaster({ t: 'ready', bootMs: Math.round(performance.now() - started) });
   log.debug(`booted ${app.description} in ${Math.round(performance.now() - started)} ms`);
 }
@@ -201,6 +237,21 @@ function reportConnections(): (open: number) => void {
   };
 }
 
+/** process.exit as corral calls it (the app's own calls wait while the worker drains). */
+const exit = process.exit.bind(process) as (code?: number) => never;
+
+/** A load failure: tell the master, and leave (an app's open handles do not keep us). */
+function bootFailed(err: unknown): void {
+  const code = (err as { exitCode?: number }).exitCode ?? EXIT.APP_LOAD;
+  sendToMaster({ t: 'boot-failed', message: (err as Error).message, code });
+  process.exitCode = code;
+  process.disconnect?.();
+  setTimeout(() => exit(code), 1000).unref();
+}
+
+/** After the drain, how long the app's own clean-up (its SIGTERM listeners) may take. */
+const APP_CLEANUP_MS = 5000;
+
 function main(): void {
   const state: State = {
     server: null,
@@ -209,30 +260,77 @@ function main(): void {
     id: 0,
     closeApp: null,
     gracefulMs: 0,
+    app: null,
+    signals: null,
+    loading: null,
+    ready: false,
   };
   const pendingConns: Socket[] = [];
+  let draining = false;
+  let drained = false;
+  /** The app called process.exit(code) while draining: exit with it once drained. */
+  let appExit: number | undefined;
+  const leave = (code = 0) => {
+    if (state.log)
+      void runHook(state.hooks, 'workerExit', state.log, { pid: process.pid, id: state.id }).then(
+        () => exit(appExit ?? code),
+      );
+    else exit(appExit ?? code);
+  };
+  /**
+   * Drained: the app is closed (Fastify's close(), a factory's), a listen-mode app's servers
+   * close and its SIGTERM listeners run; then the worker exits.
+   */
+  const afterDrain = async (started: number) => {
+    drained = true;
+    // The last counts, so /metrics has every request this worker served.
+    if (state.sampler) sendBeat(state.server, state.sampler);
+    // After the last request (they may still need the pools it closes), within what is left
+    // of --graceful-timeout: the master kills the worker at its end anyway.
+    if (state.log) {
+      await closeApp(state.closeApp, state.gracefulMs - (Date.now() - started), state.log);
+    }
+    const closing = state.app?.listening?.closeAll() ?? 0;
+    const ran =
+      state.signals?.run('SIGTERM', (err) =>
+        state.log?.error(`the app's SIGTERM listener threw: ${(err as Error)?.stack ?? err}`),
+      ) ?? 0;
+    if (appExit !== undefined || (ran === 0 && closing === 0)) {
+      leave();
+      return;
+    }
+    // The app cleans up (its close() callbacks, its SIGTERM listeners: closing a database
+    // pool, then often exiting itself): the worker leaves when the app exits, when nothing
+    // of it is left running, or at this timer.
+    state.log?.debug(
+      `drained: the app has ${closing} close listener(s) and ran ${ran} SIGTERM listener(s)`,
+    );
+    process.channel?.unref();
+    setTimeout(() => leave(), APP_CLEANUP_MS).unref();
+  };
   const drainAndExit = (why: string) => {
+    if (drained) {
+      leave();
+      return;
+    }
+    if (draining) return;
+    draining = true;
     state.log?.debug(`draining: ${why}`);
     const server = state.server;
-    if (!server) process.exit(0);
     const started = Date.now();
+    if (!server) {
+      void afterDrain(started);
+      return;
+    }
     // A fresh count for the master, so a kill at the graceful timeout says what it cut.
     if (state.sampler) sendBeat(server, state.sampler);
-    server.drain().then(async () => {
-      // After the last request (they may still need the pools it closes), within what is left
-      // of --graceful-timeout: the master kills the worker at its end anyway.
-      if (state.log) {
-        const left = state.gracefulMs - (Date.now() - started);
-        await closeApp(state.closeApp, left, state.log);
-        await runHook(state.hooks, 'workerExit', state.log, { pid: process.pid, id: state.id });
-      }
-      process.exit(0);
-    });
+    server.drain().then(() => afterDrain(started));
   };
+  state.drain = drainAndExit;
   const quit = async () => {
     if (state.log)
       await runHook(state.hooks, 'workerInt', state.log, { pid: process.pid, id: state.id });
-    process.exit(0);
+    exit(0);
   };
   // A thread pool takes no handed-off connections (its threads accept for themselves).
   const adopt = (socket: Socket) =>
@@ -249,7 +347,7 @@ function main(): void {
             message: String(err?.stack ?? err),
             code: EXIT.WORKER_BOOT,
           });
-          process.exit(EXIT.WORKER_BOOT);
+          exit(EXIT.WORKER_BOOT);
         },
       );
     },
@@ -276,8 +374,9 @@ function main(): void {
   });
   // The master is gone: finish what we have and leave; never linger as an orphan.
   process.on('disconnect', () => {
+    if (drained) return;
     drainAndExit('master went away');
-    setTimeout(() => process.exit(0), 5000).unref();
+    setTimeout(() => exit(0), 5000).unref();
   });
   process.on('SIGTERM', () => drainAndExit('SIGTERM'));
   // Quick stop. Ctrl+C reaches the whole process group; the master coordinates the rest.
@@ -286,14 +385,36 @@ function main(): void {
   // A terminal hangup is the master's business (reload), not the worker's.
   process.on('SIGHUP', () => {});
   process.on('uncaughtException', (err) => {
+    // The app's top-level code threw (an ES module's error arrives here too).
+    if (state.loading !== null) {
+      bootFailed(loadFailure(parseAppSpec(state.loading).file, err));
+      return;
+    }
     state.log?.critical(`uncaught exception, worker exits: ${err.stack ?? err}`);
-    process.exit(1);
+    exit(1);
   });
   process.on('unhandledRejection', (err) => {
+    // Before it is ready, a script's failed start-up (an async main() that threw) is a boot
+    // failure, as under `node FILE`; once serving, one bad request must not end the worker.
+    if (!state.ready && state.app === null && state.loading !== null) {
+      bootFailed(loadFailure(parseAppSpec(state.loading).file, err));
+      return;
+    }
     state.log?.error(
       `unhandled promise rejection (worker keeps serving): ${(err as Error)?.stack ?? err}`,
     );
   });
+  // From here on, the app's listeners for these signals run after the drain, and its
+  // process.exit() waits for the drain (app-signals.ts).
+  state.signals = AppSignals.install();
+  process.exit = ((code?: number) => {
+    if (draining && !drained) {
+      appExit = typeof code === 'number' ? code : (process.exitCode as number | undefined);
+      state.log?.debug(`the app called process.exit(${code ?? ''}): leaving once drained`);
+      return undefined as never;
+    }
+    return exit(code);
+  }) as typeof process.exit;
 }
 
 main();

@@ -8,11 +8,12 @@ import { loadApp } from '../app/load.ts';
 import { loadConfigFile } from '../config/file.ts';
 import type { Config } from '../config/settings.ts';
 import type { TlsFiles } from '../config/tls.ts';
-import { EXIT } from '../errors.ts';
+import { AppLoadError, EXIT } from '../errors.ts';
 import { HOOK_NAMES, type Hooks } from '../hooks.ts';
 import type { ListenPlan } from '../ipc.ts';
 import { Logger } from '../log/logger.ts';
 import { EMPTY_STATS, ProcessSampler, type WorkerStats } from '../metrics/stats.ts';
+import { ListenInterceptor } from './listen-mode.ts';
 import { buildAppServer } from './serve.ts';
 import type { AppServer } from './server.ts';
 
@@ -86,7 +87,14 @@ async function main(): Promise<void> {
   }, 250).unref();
   try {
     const hooks = await hooksOf(data.configFile);
-    const app = await loadApp(config.app ?? '', process.cwd());
+    // A script's listen() must bind nothing here either; the thread class cannot serve it.
+    const intercept = ListenInterceptor.install({ bind: null });
+    const app = await loadApp(config.app ?? '', process.cwd()).catch((err) => {
+      if (!intercept.primary) throw err;
+      throw new AppLoadError(
+        `corral: ${config.app} calls listen() (${intercept.asked}): the thread worker class serves exported handlers only; serve this script with the async or sync class`,
+      );
+    });
     close = app.close;
     server = buildAppServer(config, app.listener, log, {
       hooks,

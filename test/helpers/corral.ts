@@ -42,6 +42,8 @@ export interface LaunchOptions {
    * `export LISTEN_PID=$$` (a pid only known once the process exists).
    */
   shellPrefix?: string;
+  /** Its own process group (pgid = its pid), so a test can signal the whole group. */
+  detached?: boolean;
 }
 
 /** Spawn `corral ARGS` with piped stdout/stderr. */
@@ -55,6 +57,7 @@ function launch(args: string[], opts: LaunchOptions): ChildProcess {
     cwd: opts.cwd ?? ROOT,
     env: { ...cleanEnv(), ...opts.env },
     stdio,
+    detached: opts.detached === true,
   });
 }
 

@@ -83,12 +83,12 @@ test('an app that never finishes loading: killed at --boot-timeout, three in a r
   );
 });
 
-test('wrong shape: says what was found and what is expected', async () => {
+test('wrong shape: says what was found, that it never listened, and what is expected', async () => {
   const r = await runCorral([`${FIXTURES}wrong-shape.mjs`, '-w', '1', '-b', '127.0.0.1:0']);
   assert.equal(r.code, 4);
   assert.match(
     oneLine(r.stderr),
-    /default export of .*wrong-shape\.mjs is an object with keys hello; expected a \(req, res\) listener/,
+    /wrong-shape\.mjs exports no handler: its default export is an object with keys hello, and its code ran to the end without calling listen\(\) on an HTTP server; serve a script that calls listen\(\) .* or a module that exports a handler: a \(req, res\) listener/,
   );
 });
 

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type RequestListener } from 'node:h
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { loadApp, toListener } from '../../src/app/load.ts';
+import { loadApp, takesRest, toListener } from '../../src/app/load.ts';
 import { parseAppSpec } from '../../src/app/spec.ts';
 import { guardUpgrade } from '../../src/app/upgrade.ts';
 
@@ -97,6 +97,28 @@ test('shape detection: listener, fetch object, fetch function, Express-, Koa- an
 
   assert.equal(await toListener(42), null);
   assert.equal(await toListener({ nope: true }), null);
+});
+
+test('a zero-length function: a rest parameter is a (req, res) listener, no parameters a fetch handler', async () => {
+  // Astro's middleware handler: `async (...args) => …` takes (req, res, next).
+  const rest = await toListener(async (...args: unknown[]) => {
+    (args[1] as { end(s: string): void }).end('R');
+  });
+  assert.equal(rest?.kind, 'listener');
+  assert.equal((await call(must(rest).listener)).body, 'R');
+  const none = await toListener(() => new Response('N'));
+  assert.equal(none?.kind, 'fetch');
+  assert.equal((await call(must(none).listener)).body, 'N');
+  assert.equal(
+    takesRest(function (this: unknown, ...a: unknown[]) {
+      return a;
+    }),
+    true,
+  );
+  assert.equal(
+    takesRest(() => 1),
+    false,
+  );
 });
 
 test('loadApp: default export, named export, sync and async factories', async () => {

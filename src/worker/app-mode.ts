@@ -1,0 +1,149 @@
+/**
+ * What a worker serves: the handler the app module exports, or (listen mode) the HTTP server
+ * the app opened with listen(). The app file runs as the main module, as under `node FILE`,
+ * with listen() intercepted (listen-mode.ts) from before its first line.
+ */
+import type { RequestListener } from 'node:http';
+import type { AppCloser } from '../app/close.ts';
+import { appFromModule, appPath, type LoadedApp, loadFailure } from '../app/load.ts';
+import { runAsMain } from '../app/script.ts';
+import { parseAppSpec } from '../app/spec.ts';
+import type { UpgradeListener } from '../app/upgrade.ts';
+import { AppLoadError } from '../errors.ts';
+import type { Logger } from '../log/logger.ts';
+import { type BindInfo, ListenInterceptor } from './listen-mode.ts';
+
+export interface Serving {
+  readonly listener: RequestListener;
+  readonly upgrade: UpgradeListener | null;
+  /** e.g. `fetch handler (default export of app.ts)`, `listen() script (http.Server, …)`. */
+  readonly description: string;
+  /** Listen mode: the interceptor holding the app's servers (closed on drain). */
+  readonly listening: ListenInterceptor | null;
+  /** Closes an exported app on drain (Fastify, a factory's close()); null in listen mode. */
+  readonly close: AppCloser | null;
+}
+
+export interface ServeOptions {
+  readonly spec: string;
+  readonly args: readonly string[];
+  readonly bind: BindInfo | null;
+  readonly log: Logger;
+  /** The app exports no handler and has not listened yet: say what the worker waits for. */
+  readonly onWaiting?: (why: string) => void;
+  /** The app closed its server (listen mode): drain this worker. */
+  readonly onAppClose?: () => void;
+}
+
+/** `http.Server`, `https.Server`, `http2.Http2SecureServer`: the kind of server the app made. */
+export function serverKind(server: object): string {
+  const name = (server.constructor as { name?: string } | undefined)?.name ?? 'Server';
+  if (name.startsWith('Http2')) return `http2.${name}`;
+  if (typeof (server as { setSecureContext?: unknown }).setSecureContext === 'function') {
+    return 'https.Server';
+  }
+  return 'http.Server';
+}
+
+/** PORT, HOST and HOSTNAME name corral's bind, so an app that reads them agrees with it. */
+export function bindEnv(bind: BindInfo | null): Record<string, string> {
+  if (!bind || 'path' in bind) return {};
+  return { PORT: String(bind.port), HOST: bind.address, HOSTNAME: bind.address };
+}
+
+export async function loadServing(o: ServeOptions): Promise<Serving> {
+  const { spec, log } = o;
+  const file = parseAppSpec(spec).file;
+  const named = parseAppSpec(spec).exportName !== null;
+  const path = appPath(spec);
+  let handlerMode = false;
+  const intercept = ListenInterceptor.install({
+    bind: o.bind,
+    onOther: (role, asked, primaryAsked) => {
+      if (role === 'alias') {
+        log.debug(
+          `the app opened a second server with the same handler (${asked}): served as one with the first (${primaryAsked})`,
+        );
+      } else {
+        log.warning(
+          `the app opened another HTTP server (${asked}); it is not served: corral serves the app's first HTTP server (${primaryAsked}) on its binds`,
+        );
+      }
+    },
+    onPrimaryClose: () => {
+      if (!handlerMode) o.onAppClose?.();
+      else intercept.closeAll();
+    },
+  });
+  Object.assign(process.env, bindEnv(o.bind));
+  const before = process.getActiveResourcesInfo();
+  let mod: Record<string | symbol, unknown>;
+  try {
+    mod = await runAsMain(path, o.args);
+  } catch (err) {
+    throw loadFailure(file, err);
+  }
+  // A named export is served, whatever else the module does; so is an exported handler of
+  // a module that has not called listen() by the end of its top-level code.
+  if (named || !intercept.primary) {
+    const app = await appFromModule(mod, spec, path);
+    if (!('noHandler' in app)) {
+      handlerMode = true;
+      noteIgnoredListen(intercept, app, log);
+      return { ...app, listening: null };
+    }
+    // Under `node FILE` such a script would simply end: say so now, not at the boot timeout.
+    if (await endedWithoutListening(intercept, before)) {
+      throw new AppLoadError(
+        `corral: ${file} ${app.noHandler}, and its code ran to the end without calling listen() on an HTTP server; ${EXPECTED_APP}`,
+      );
+    }
+    o.onWaiting?.(`${file} ${app.noHandler}, and it has not called listen() on an HTTP server`);
+  }
+  const server = await intercept.listened();
+  const kind = serverKind(server);
+  const served = {
+    listener: ListenInterceptor.requestListener(server),
+    upgrade: ListenInterceptor.upgradeListener(server),
+    description: `listen() script (${kind}, asked for ${intercept.asked})`,
+    listening: intercept,
+    close: null,
+  };
+  return served;
+}
+
+/** What an app file may be, for error messages. */
+export const EXPECTED_APP =
+  'serve a script that calls listen() on an HTTP server (http, https, http2, Express, Fastify, Koa, Nest), or a module that exports a handler: a (req, res) listener, a fetch handler, an Express/Koa app, a Fastify instance, or a factory named as FILE:factory()';
+
+/**
+ * The app's top-level code has run and it has not listened: is anything of it still pending
+ * (a timer, a socket, a file read), or nothing, so it can never call listen()? Looked at a
+ * few times over ~50 ms, against the resources open before the app ran.
+ */
+async function endedWithoutListening(
+  intercept: ListenInterceptor,
+  before: readonly string[],
+): Promise<boolean> {
+  for (let i = 0; i < 5; i++) {
+    await new Promise((r) => setTimeout(r, 10));
+    if (intercept.primary) return false;
+    const left = [...before];
+    for (const r of process.getActiveResourcesInfo()) {
+      const at = left.indexOf(r);
+      if (at < 0) return false;
+      left.splice(at, 1);
+    }
+  }
+  return !intercept.primary;
+}
+
+/** Handler mode: an app that listens too gets its server marked listening, never fed. */
+function noteIgnoredListen(intercept: ListenInterceptor, app: LoadedApp, log: Logger): void {
+  const say = () =>
+    log.info(
+      `the app called listen() (${intercept.asked}) and exports a handler: corral serves the ${app.description}; the server it listened with gets no connections`,
+    );
+  if (intercept.primary) say();
+  else void intercept.listened().then(say);
+}
