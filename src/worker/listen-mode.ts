@@ -151,23 +151,29 @@ export class ListenInterceptor {
   }
 
   /**
-   * The worker has drained: the app's servers close now ('close' fires, close() callbacks
-   * run), as they would once their last connection ended. Returns how many 'close'
-   * listeners the app has on them (its clean-up to wait for).
+   * The worker has drained: from now on the app's close() closes at once (its callback and
+   * 'close' run), as it would on a server with no connection left.
+   */
+  markDrained(): void {
+    this.#drained = true;
+  }
+
+  /**
+   * Close what the app has not closed itself ('close' fires, close() callbacks run). Returns
+   * how many 'close' listeners the app had on its servers (its clean-up to wait for).
    */
   closeAll(): number {
     this.#drained = true;
     let listeners = 0;
     for (const e of this.#entries) {
-      if (!(e.server as { [CLOSED]?: boolean })[CLOSED])
-        listeners += e.server.listenerCount('close');
+      listeners += e.server.listenerCount('close');
       this.#finishClose(e);
     }
     return listeners;
   }
 
   #take(server: Listening, args: ListenArgs): Listening {
-    const { cb, asked } = readArgs(args);
+    const { cb, asked, port: askedPort } = readArgs(args);
     const primary = this.#entries.find((e) => e.role === 'primary');
     const role: Entry['role'] = !primary
       ? 'primary'
@@ -177,10 +183,10 @@ export class ListenInterceptor {
     const entry: Entry = { server, role, asked, closed: false };
     this.#entries.push(entry);
     const bind = this.#o.bind;
-    const extraPort = readArgs(args).port;
     const address = (): AddressInfo | string | null => {
       if (entry.closed) return null;
-      if (role === 'extra') return { address: '127.0.0.1', family: 'IPv4', port: extraPort };
+      // Never bound: it reports the port it asked for, on loopback.
+      if (role === 'extra') return { address: '127.0.0.1', family: 'IPv4', port: askedPort };
       if (!bind) return null;
       return 'path' in bind ? bind.path : { ...bind };
     };

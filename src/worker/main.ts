@@ -249,7 +249,10 @@ function bootFailed(err: unknown): void {
   setTimeout(() => exit(code), 1000).unref();
 }
 
-/** After the drain, how long the app's own clean-up (its SIGTERM listeners) may take. */
+/**
+ * After the drain, how long the app's own clean-up (its SIGTERM listeners, close callbacks)
+ * may take at most, within what is left of --graceful-timeout.
+ */
 const APP_CLEANUP_MS = 5000;
 
 function main(): void {
@@ -290,11 +293,14 @@ function main(): void {
     if (state.log) {
       await closeApp(state.closeApp, state.gracefulMs - (Date.now() - started), state.log);
     }
-    const closing = state.app?.listening?.closeAll() ?? 0;
+    // The app's SIGTERM listeners first, while its server still looks open (they close it
+    // themselves), then whatever it left open is closed.
+    state.app?.listening?.markDrained();
     const ran =
       state.signals?.run('SIGTERM', (err) =>
         state.log?.error(`the app's SIGTERM listener threw: ${(err as Error)?.stack ?? err}`),
       ) ?? 0;
+    const closing = state.app?.listening?.closeAll() ?? 0;
     if (appExit !== undefined || (ran === 0 && closing === 0)) {
       leave();
       return;
@@ -306,7 +312,8 @@ function main(): void {
       `drained: the app has ${closing} close listener(s) and ran ${ran} SIGTERM listener(s)`,
     );
     process.channel?.unref();
-    setTimeout(() => leave(), APP_CLEANUP_MS).unref();
+    const left = state.gracefulMs - (Date.now() - started);
+    setTimeout(() => leave(), Math.max(0, Math.min(APP_CLEANUP_MS, left))).unref();
   };
   const drainAndExit = (why: string) => {
     if (drained) {
