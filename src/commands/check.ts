@@ -1,4 +1,5 @@
 /** `corral check APP`: load the app once in this process and say what was found. */
+import { resolve } from 'node:path';
 
 import { loadFailure } from '../app/load.ts';
 import { parseAppSpec } from '../app/spec.ts';
@@ -6,7 +7,7 @@ import type { Resolved } from '../config/resolve.ts';
 import { AppLoadError } from '../errors.ts';
 import { Logger } from '../log/logger.ts';
 import { parseBind } from '../master/listeners.ts';
-import { loadServing } from '../worker/app-mode.ts';
+import { alternativeEntry, loadServing } from '../worker/app-mode.ts';
 import type { BindInfo } from '../worker/listen-mode.ts';
 import { checkAppFile } from './serve.ts';
 
@@ -63,7 +64,8 @@ export async function check(r: Resolved): Promise<string> {
     const also = others.length
       ? `; it also opened ${others.map((s) => `${s.role === 'alias' ? 'an alias server' : 'another server, not served'} (${s.asked})`).join(', ')}`
       : '';
-    return `ok: ${spec} is a ${app.description}: corral serves that server on its binds${also}`;
+    const alt = alternativeEntry(resolve(parseAppSpec(spec).file));
+    return `ok: ${spec} is a ${app.description}: corral serves that server on its binds${also}${alt ? ` (${alt})` : ''}`;
   }
   const article = /^[aeiou]/i.test(app.description) ? 'an' : 'a';
   return `ok: ${spec} is ${article} ${app.description}`;

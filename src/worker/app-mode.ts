@@ -4,12 +4,14 @@
  * with listen() intercepted (listen-mode.ts) from before its first line.
  */
 import type { RequestListener } from 'node:http';
+import { relative } from 'node:path';
 import type { AppCloser } from '../app/close.ts';
 import { appFromModule, appPath, type LoadedApp, loadFailure } from '../app/load.ts';
 import { runAsMain } from '../app/script.ts';
 import { parseAppSpec } from '../app/spec.ts';
 import type { UpgradeListener } from '../app/upgrade.ts';
 import { AppLoadError } from '../errors.ts';
+import { existsSync } from '../fs.ts';
 import type { Logger } from '../log/logger.ts';
 import { type BindInfo, ListenInterceptor } from './listen-mode.ts';
 
@@ -54,7 +56,6 @@ export function bindEnv(bind: BindInfo | null): Record<string, string> {
 export async function loadServing(o: ServeOptions): Promise<Serving> {
   const { spec, log } = o;
   const file = parseAppSpec(spec).file;
-  const named = parseAppSpec(spec).exportName !== null;
   const path = appPath(spec);
   let handlerMode = false;
   const intercept = ListenInterceptor.install({
@@ -83,33 +84,42 @@ export async function loadServing(o: ServeOptions): Promise<Serving> {
   } catch (err) {
     throw loadFailure(file, err);
   }
-  // A named export is served, whatever else the module does; so is an exported handler of
-  // a module that has not called listen() by the end of its top-level code.
-  if (named || !intercept.primary) {
-    const app = await appFromModule(mod, spec, path);
-    if (!('noHandler' in app)) {
-      handlerMode = true;
-      noteIgnoredListen(intercept, app, log);
-      return { ...app, listening: null };
-    }
-    // Under `node FILE` such a script would simply end: say so now, not at the boot timeout.
-    if (await endedWithoutListening(intercept, before)) {
-      throw new AppLoadError(
-        `corral: ${file} ${app.noHandler}, and its code ran to the end without calling listen() on an HTTP server; ${EXPECTED_APP}`,
-      );
-    }
-    o.onWaiting?.(`${file} ${app.noHandler}, and it has not called listen() on an HTTP server`);
+  // An exported handler is served (a named export, or the default one), whatever else the
+  // module does: `if (import.meta.main) server.listen()` and `export default app` beside
+  // `app.listen()` keep being served by their export. Otherwise the app is a script.
+  const app = await appFromModule(mod, spec, path);
+  if (!('noHandler' in app)) {
+    handlerMode = true;
+    noteIgnoredListen(intercept, app, log);
+    return { ...app, listening: null };
   }
-  const server = await intercept.listened();
-  const kind = serverKind(server);
-  const served = {
+  if (intercept.primary) return listenMode(intercept);
+  const alt = alternativeEntry(path);
+  const also = alt ? ` (${alt})` : '';
+  // Under `node FILE` such a script would simply end: say so now, not at the boot timeout.
+  if (await endedWithoutListening(intercept, before)) {
+    throw new AppLoadError(
+      `corral: ${file} ${app.noHandler}, and its code ran to the end without calling listen() on an HTTP server; ${EXPECTED_APP}${also}`,
+    );
+  }
+  o.onWaiting?.(
+    `${file} ${app.noHandler}, and it has not called listen() on an HTTP server${also}`,
+  );
+  await intercept.listened();
+  return listenMode(intercept);
+}
+
+/** Serve the app's first HTTP server. */
+function listenMode(intercept: ListenInterceptor): Serving {
+  const server = intercept.primary;
+  if (!server) throw new Error('listen mode without a server');
+  return {
     listener: ListenInterceptor.requestListener(server),
     upgrade: ListenInterceptor.upgradeListener(server),
-    description: `listen() script (${kind}, asked for ${intercept.asked})`,
+    description: `listen() script (${serverKind(server)}, asked for ${intercept.asked})`,
     listening: intercept,
     close: null,
   };
-  return served;
 }
 
 /** What an app file may be, for error messages. */
@@ -146,4 +156,26 @@ function noteIgnoredListen(intercept: ListenInterceptor, app: LoadedApp, log: Lo
     );
   if (intercept.primary) say();
   else void intercept.listened().then(say);
+}
+
+/**
+ * The handler export a framework's build offers beside its listening entry point, when this
+ * file looks like one of those builds (for messages: there is another way to serve it).
+ */
+export function alternativeEntry(path: string): string | null {
+  const norm = path.replaceAll('\\', '/');
+  const dir = norm.slice(0, norm.lastIndexOf('/'));
+  if (norm.endsWith('/index.js') && existsSync(`${dir}/handler.js`)) {
+    return `SvelteKit's adapter-node also builds ${relative(process.cwd(), `${dir}/handler.js`)}, which exports its handler`;
+  }
+  if (norm.endsWith('/.output/server/index.mjs')) {
+    return "Nitro's node-listener preset (NITRO_PRESET=node-listener) builds an exported listener instead";
+  }
+  if (norm.endsWith('/dist/server/entry.mjs')) {
+    return "Astro's node adapter in middleware mode exports `handler` (serve dist/server/entry.mjs:handler)";
+  }
+  if (norm.includes('/.next/standalone/')) {
+    return "Next.js's getRequestHandler() serves it as an exported handler from a file of your own";
+  }
+  return null;
 }
