@@ -7,7 +7,9 @@
  * file separately and stays on the old inode when an editor saves by renaming a temp file over
  * the original, so every later save of that file went unseen (measured with Node 24.21; see
  * bench/watch.ts and docs/measurements/). Directory watches see each save however it is
- * written, and cost one inotify watch per directory instead of one per file.
+ * written, and cost one inotify watch per directory instead of one per file. Against chokidar 6
+ * (bench/watch-chokidar.ts, docs/benchmarks.md): the same saves seen, the same watches, a fifth
+ * of the import time and 2.4 MiB of master RSS instead of 11.4 MiB.
  */
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { type Dirent, type FSWatcher, readdirSync, statSync, watch } from '../fs.ts';

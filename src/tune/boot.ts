@@ -58,7 +58,7 @@ export function candidateArgs(spec: Pick<BootSpec, 'app' | 'args' | 'shape'>): s
     ...spec.args,
     ...['-w', String(workers), '-k', workerClass, '--threads', String(threads), ...dispatch],
     // Its own port, and the log lines this module waits for, on stderr.
-    ...['-b', '127.0.0.1:0', '--log-level', 'info', '--error-logfile', '-'],
+    ...['-b', '127.0.0.1:0', '--log-level', 'info', '--log-format', 'text', '--error-logfile', '-'],
   ];
 }
 
