@@ -1,7 +1,8 @@
 // What the fetch bridge itself costs per request, without sockets or a kernel in the way:
-// the app's handler is called through corral's bridge and through @hono/node-server's with
+// the app's handler is called through corral's bridge, @hono/node-server's and srvx's with
 // stand-ins for IncomingMessage and ServerResponse that only record the writes, against a
-// (req, res) listener writing the same response. Nanoseconds per request, best of N rounds.
+// (req, res) listener writing the same response. Nanoseconds per request: median of N
+// interleaved rounds, and the spread. (Over sockets: bench/bridges.ts.)
 //
 //   node bench/bridge.ts [--rounds 5] [--requests 300000]
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
@@ -27,10 +28,20 @@ class FakeResponse {
     this.headersSent = true;
     return this;
   }
-  end(body?: string | Uint8Array) {
+  write(chunk: string | Uint8Array) {
+    this.written += chunk.length;
+    return true;
+  }
+  end(body?: string | Uint8Array | (() => void), done?: () => void) {
+    if (typeof body === 'function') [body, done] = [undefined, body];
     this.written += body ? body.length : 0;
     this.writableEnded = true;
     this.writableFinished = true;
+    done?.();
+    return this;
+  }
+  destroy() {
+    this.destroyed = true;
     return this;
   }
   on() {
@@ -80,10 +91,16 @@ const fetchApp = () => new Response('Hello, world!', { headers });
 // Import order matters: both bridges replace the global Response; each is measured with its own.
 const { fetchListener } = await import('../src/app/fetch.ts');
 const { getRequestListener } = await import('@hono/node-server');
+const { toNodeHandler, FastResponse } = await import('srvx/node');
+const srvxApp = () => new FastResponse('Hello, world!', { headers });
 const variants: [string, () => RequestListener][] = [
   ['(req, res) listener', () => plain],
   ['corral fetch bridge', () => fetchListener(fetchApp)],
-  ['@hono/node-server getRequestListener', () => getRequestListener(fetchApp) as RequestListener],
+  [
+    '@hono/node-server 2.x getRequestListener',
+    () => getRequestListener(fetchApp) as RequestListener,
+  ],
+  ['srvx toNodeHandler (FastResponse)', () => toNodeHandler(srvxApp) as RequestListener],
 ];
 const N = Number(opt.requests);
 const best = new Map<string, number[]>();
@@ -93,10 +110,15 @@ for (let round = 0; round < Number(opt.rounds); round++) {
     best.set(name, [...(best.get(name) ?? []), ns]);
   }
 }
-console.log(`| ${'handler'.padEnd(38)} | ns/request (best) | all rounds |`);
-console.log(`|${'-'.repeat(40)}|---:|---|`);
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+};
+console.log(`| ${'handler'.padEnd(42)} | ns/request, median | rounds (min–max) |`);
+console.log(`|${'-'.repeat(44)}|---:|---:|`);
 for (const [name, xs] of best) {
   console.log(
-    `| ${name.padEnd(38)} | ${Math.round(Math.min(...xs))} | ${xs.map(Math.round).join(', ')} |`,
+    `| ${name.padEnd(42)} | ${Math.round(median(xs))} | ${Math.round(Math.min(...xs))}–${Math.round(Math.max(...xs))} |`,
   );
 }

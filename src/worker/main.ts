@@ -15,6 +15,7 @@ import { Logger } from '../log/logger.ts';
 import { EMPTY_STATS, ProcessSampler, type RequestStats } from '../metrics/stats.ts';
 import { type Serving as App, loadServing } from './app-mode.ts';
 import { AppSignals } from './app-signals.ts';
+import { exitWhenIdle } from './exit.ts';
 import { buildAppServer } from './serve.ts';
 import type { AppServer } from './server.ts';
 import { ThreadPool } from './thread-pool.ts';
@@ -273,12 +274,14 @@ function main(): void {
   let drained = false;
   /** The app called process.exit(code) while draining: exit with it once drained. */
   let appExit: number | undefined;
+  // Not process.exit() at once: the loop ends first, so 'beforeExit' listeners (OpenTelemetry's
+  // SDK) flush (worker/exit.ts).
   const leave = (code = 0) => {
     if (state.log)
       void runHook(state.hooks, 'workerExit', state.log, { pid: process.pid, id: state.id }).then(
-        () => exit(appExit ?? code),
+        () => exitWhenIdle(appExit ?? code, exit),
       );
-    else exit(appExit ?? code);
+    else exitWhenIdle(appExit ?? code, exit);
   };
   /**
    * Drained: the app is closed (Fastify's close(), a factory's), a listen-mode app's servers
