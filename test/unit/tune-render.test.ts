@@ -223,6 +223,8 @@ test('candidates get the user settings, the shape on top, and nothing that colli
     '127.0.0.1:0',
     '--log-level',
     'info',
+    '--log-format',
+    'text',
     '--error-logfile',
     '-',
   ]);
