@@ -48,6 +48,27 @@ describe('apps closed on drain', () => {
     }
   });
 
+  test('a worker recycled by --max-requests closes its app', async () => {
+    const server = await startCorral([
+      `${FIXTURES}fastify-close.mjs`,
+      '-b',
+      '127.0.0.1:0',
+      '-w',
+      '1',
+      '--max-requests',
+      '3',
+    ]);
+    try {
+      const [first] = workerPids(server.output());
+      for (let i = 0; i < 3; i++) assert.equal((await get(`${server.url}/`)).status, 200);
+      await server.waitFor(new RegExp(`onClose ran in ${first}`));
+      await server.waitFor(/worker 2 \(pid \d+\) ready/);
+      assert.equal((await get(`${server.url}/`)).status, 200);
+    } finally {
+      assert.equal(await server.stop('SIGTERM'), 0);
+    }
+  });
+
   for (const [factory, what] of [
     ['createClosable()', 'close\\(\\)'],
     ['createDisposable()', 'asyncDispose'],
