@@ -4,12 +4,13 @@
  * with listen() intercepted (listen-mode.ts) from before its first line.
  */
 import type { RequestListener } from 'node:http';
-import { relative } from 'node:path';
+import { relative, resolve } from 'node:path';
 import type { AppCloser } from '../app/close.ts';
 import { appFromModule, appPath, type LoadedApp, loadFailure } from '../app/load.ts';
 import { runAsMain } from '../app/script.ts';
 import { parseAppSpec } from '../app/spec.ts';
 import type { UpgradeListener } from '../app/upgrade.ts';
+import type { Config } from '../config/settings.ts';
 import { AppLoadError } from '../errors.ts';
 import { existsSync } from '../fs.ts';
 import type { Logger } from '../log/logger.ts';
@@ -178,4 +179,21 @@ export function alternativeEntry(path: string): string | null {
     return "Next.js's getRequestHandler() serves it as an exported handler from a file of your own";
   }
   return null;
+}
+
+/**
+ * Files corral opens in a worker (the logs, reopened on USR1; certificates), named absolutely
+ * before the app runs: it may change directory while it loads (Next.js's standalone server
+ * chdirs to its own folder).
+ */
+export function anchorPaths(config: Config, cwd: string = process.cwd()): Config {
+  const abs = (p: string | null) => (p && p !== '-' ? resolve(cwd, p) : p);
+  return {
+    ...config,
+    accessLogfile: abs(config.accessLogfile),
+    errorLogfile: abs(config.errorLogfile) as Config['errorLogfile'],
+    certfile: abs(config.certfile),
+    keyfile: abs(config.keyfile),
+    caCerts: abs(config.caCerts),
+  };
 }

@@ -13,7 +13,7 @@ import { HOOK_NAMES, type Hooks, runHook } from '../hooks.ts';
 import { onMasterMessage, sendToMaster, type ToWorker } from '../ipc.ts';
 import { Logger } from '../log/logger.ts';
 import { EMPTY_STATS, ProcessSampler, type RequestStats } from '../metrics/stats.ts';
-import { type Serving as App, loadServing } from './app-mode.ts';
+import { type Serving as App, anchorPaths, loadServing } from './app-mode.ts';
 import { AppSignals } from './app-signals.ts';
 import { exitWhenIdle } from './exit.ts';
 import { buildAppServer } from './serve.ts';
@@ -70,7 +70,8 @@ interface State {
 
 async function boot(msg: Boot, state: State) {
   const started = performance.now();
-  const { config, id } = msg;
+  const { id } = msg;
+  const config = anchorPaths(msg.config);
   state.id = id;
   state.gracefulMs = config.gracefulTimeout * 1000;
   const log = new Logger({

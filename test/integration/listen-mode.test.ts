@@ -224,3 +224,25 @@ test('a script that never calls listen(): check and serve say so and name listen
   );
   assert.equal(workerPids(served.stderr).length, 3);
 });
+
+test('an app that changes directory while it starts: the access log stays where corral was started', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'corral-chdir-'));
+  const server = await startCorral(
+    [
+      `${FIXTURES}listen-chdir.mjs`,
+      '-w',
+      '1',
+      '-b',
+      '127.0.0.1:0',
+      '--access-logfile',
+      'access.log',
+    ],
+    { cwd: dir },
+  );
+  try {
+    assert.equal((await get(`${server.url}/`)).status, 200);
+  } finally {
+    assert.equal(await server.stop(), 0);
+  }
+  assert.match(readFileSync(join(dir, 'access.log'), 'utf8'), /"GET \/ HTTP\/1.1" 200/);
+});
