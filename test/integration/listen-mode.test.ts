@@ -146,6 +146,31 @@ test('a group-wide SIGTERM with a request in flight, on an app that exits in its
   }
 });
 
+test('--timeout: a listen app whose handler blocks its worker is aborted and replaced; the other keeps serving', async () => {
+  const server = await startCorral([
+    `${FIXTURES}listen-http.mjs`,
+    '-w',
+    '2',
+    '-b',
+    '127.0.0.1:0',
+    '--timeout',
+    '1',
+  ]);
+  try {
+    const spin = get(`${server.url}/spin`).then(
+      (r) => r.status,
+      () => 'cut',
+    );
+    await server.waitFor(/WORKER TIMEOUT: worker \d \(pid \d+\) sent no heartbeat/);
+    assert.equal(await spin, 'cut');
+    await server.waitFor(/worker 3 \(pid \d+\) ready/);
+    const replies = await burst(`${server.url}/`, 40, 4);
+    assert.ok(replies.every((r) => r.status === 200));
+  } finally {
+    assert.equal(await server.stop(), 0);
+  }
+});
+
 test('the app closes its server: that worker drains and is replaced; nothing is lost', async () => {
   const server = await startCorral([`${FIXTURES}listen-http.mjs`, '-w', '2', '-b', '127.0.0.1:0']);
   try {
