@@ -23,6 +23,8 @@ export type ToWorker =
       readonly configFile: string | null;
       readonly listen: readonly ListenPlan[];
       readonly maxRequests: number;
+      /** A reload's canary: beat every 100 ms this long once ready, so it is judged quickly. */
+      readonly canaryMs: number;
       /** Certificate files read by the master (null: no TLS, or the worker reads them). */
       readonly tlsFiles: TlsFiles | null;
       /** The first bind, as a listen-mode app's server.address() reports it. */
@@ -56,8 +58,13 @@ export type FromWorker =
   | { readonly t: 'closed'; readonly n: number }
   /** shared dispatch: the worker now holds `n` connections (sent when that changed notably). */
   | { readonly t: 'conns'; readonly n: number }
-  /** The worker wants to be replaced (max-requests; a sync worker whose request timed out). */
-  | { readonly t: 'retire'; readonly reason: 'max-requests' | 'request-timeout' }
+  /**
+   * The worker wants to be replaced (max-requests; a sync worker whose request timed out; its
+   * own RSS reached --max-worker-memory).
+   */
+  | { readonly t: 'retire'; readonly reason: 'max-requests' | 'request-timeout' | 'memory' }
+  /** The port its inspector opens on SIGUSR1 (the master reads a blocked worker's stack). */
+  | { readonly t: 'inspect'; readonly port: number }
   | { readonly t: 'boot-failed'; readonly message: string; readonly code: number }
   /** The answer to a `metrics` request: Node's metrics, the app's own (prom-client JSON). */
   | {

@@ -9,6 +9,7 @@ import { Logger } from '../log/logger.ts';
 import { parseBind } from '../master/listeners.ts';
 import { alternativeEntry, loadServing } from '../worker/app-mode.ts';
 import type { BindInfo } from '../worker/listen-mode.ts';
+import { enterChdir } from './chdir.ts';
 import { checkAppFile } from './serve.ts';
 
 /** The first configured bind, as a listen-mode server's address() would report it. */
@@ -25,7 +26,7 @@ function firstBind(r: Resolved): BindInfo | null {
  * handles (its server, timers) would keep this process alive.
  */
 export async function check(r: Resolved): Promise<string> {
-  if (r.config.chdir) process.chdir(r.config.chdir);
+  enterChdir(r);
   const spec = checkAppFile(r);
   const log = new Logger({ level: 'warning', file: '-', role: 'check' });
   let waiting: string | null = null;

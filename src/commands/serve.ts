@@ -22,6 +22,7 @@ import { envPairs } from '../master/spawn.ts';
 import { ChangeWatcher } from '../master/watch.ts';
 import { sizeForConfig } from '../sizing/workers.ts';
 import { VERSION } from '../version.ts';
+import { enterChdir } from './chdir.ts';
 
 /** Checks that need no app code: the app is named and its file exists. */
 export function checkAppFile(r: Resolved): string {
@@ -136,7 +137,7 @@ export async function serve(
   // Files named on the command line were read before the settings; this adds a config file's
   // (and serve()'s), never replacing a variable already set, as process.loadEnvFile does.
   if (c.envFile.length) applyEnvFiles(c.envFile, process.env, process.cwd());
-  if (c.chdir) process.chdir(c.chdir);
+  enterChdir(r);
   // Embedded, -e reaches the workers (spawn adds it) and the probe, not the caller's process.
   if (!embed) Object.assign(process.env, envPairs(c));
   const appEnv = embed ? { ...process.env, ...envPairs(c) } : process.env;

@@ -88,12 +88,45 @@ function optionError(err: unknown, longs: readonly string[]): string {
   return `corral: ${msg.split('. ')[0]} (see corral --help)`;
 }
 
+/** A value that starts with a dash but is a number: `-1`, `-5`, `-0.5`. */
+const NEGATIVE = /^-\.?\d/;
+
+/**
+ * parseArgs takes `-w -1` for an option missing its value ("argument is ambiguous"). Join a
+ * negative number to its option (`-w-1`, `--timeout=-5`) so the setting's own check names the
+ * setting and what it allows.
+ */
+function joinNegativeValues(
+  argv: readonly string[],
+  options: Record<string, OptionSpec>,
+): string[] {
+  const takesValue = new Set<string>();
+  for (const [long, spec] of Object.entries(options)) {
+    if (spec.type !== 'string') continue;
+    takesValue.add(`--${long}`);
+    if (spec.short) takesValue.add(`-${spec.short}`);
+  }
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const next = argv[i + 1];
+    if (arg === '--') return out.concat(argv.slice(i));
+    if (takesValue.has(arg) && next !== undefined && NEGATIVE.test(next)) {
+      out.push(arg.startsWith('--') ? `${arg}=${next}` : `${arg}${next}`);
+      i++;
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
+}
+
 export function parseCommandLine(argv: readonly string[]): CommandLine {
   const { options, owner } = optionTable();
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({
-      args: [...argv],
+      args: joinNegativeValues(argv, options),
       options,
       allowPositionals: true,
       allowNegative: true,

@@ -590,7 +590,9 @@ export const settings = {
     default: 0,
     flags: ['--max-worker-memory'],
     section: 'Worker processes',
-    doc: 'Recycle a worker whose resident memory (RSS, from its heartbeats) exceeds this size, replacement first; 0 = off.',
+    doc: 'Recycle a worker whose resident memory (RSS) reaches this size, replacement first; 0 = off.',
+    notes:
+      'The worker checks its own RSS as it answers requests (every 16 requests, every request once it is within 10% of the limit) and at the limit asks to be replaced and stops taking new connections, so a fast leak does not carry it far past the limit; the master also checks each heartbeat.',
   }),
   maxRequests: setting({
     type: integer(0),
@@ -605,6 +607,40 @@ export const settings = {
     flags: ['--max-requests-jitter'],
     section: 'Worker processes',
     doc: "Add random(0..N) to each worker's max-requests, so workers do not all recycle at once.",
+  }),
+  maxWorkerLifetime: setting({
+    type: seconds(0),
+    default: 0,
+    flags: ['--max-worker-lifetime'],
+    section: 'Worker processes',
+    doc: 'Recycle a worker after it has served this many seconds, replacement first; 0 = never.',
+    notes:
+      'For apps that degrade with age (caches that only grow, connection pools that go stale). Each worker gets `max-worker-lifetime + random(0..max-worker-lifetime-jitter)`, so workers started together do not all recycle at once. See docs/lifecycle.md.',
+  }),
+  maxWorkerLifetimeJitter: setting({
+    type: seconds(0),
+    default: 0,
+    flags: ['--max-worker-lifetime-jitter'],
+    section: 'Worker processes',
+    doc: "Add random(0..N) seconds to each worker's max-worker-lifetime.",
+  }),
+  maxEventLoopDelay: setting({
+    type: { ...integer(0), meta: 'MS' },
+    default: 0,
+    flags: ['--max-event-loop-delay'],
+    section: 'Worker processes',
+    doc: 'Replace a worker (replacement first) whose event-loop delay (p99 between heartbeats) stays above this many milliseconds for 3 heartbeats in a row; 0 = off.',
+    notes:
+      'A worker that still answers but slowly (a CPU-heavy leak, a fragmented heap) never trips `--timeout`; this replaces it before its clients notice. Set it well above what your slowest honest synchronous work takes.',
+  }),
+  reloadCanary: setting({
+    type: seconds(0),
+    default: 0,
+    flags: ['--reload-canary'],
+    section: 'Worker processes',
+    doc: 'On reload (HUP, `--reload`, `ctl reload`), start one new worker first and let it serve beside the old ones this many seconds; roll back if it crashes, times out or answers clearly more 5xx. 0 = off.',
+    notes:
+      'Rolled back when the canary exits or times out within the window, or once it has answered at least 5 responses with 5xx and its 5xx share is more than 10 percentage points above the old workers\' over the same time. It is judged on each of its heartbeats (every 100 ms during the window). A rollback stops the canary, keeps the old workers and the old settings, logs `reload rolled back` with the evidence, and counts `corral_worker_restarts_total{reason="rollback"}`. See docs/lifecycle.md.',
   }),
   accessLogfile: setting({
     type: optionalText('FILE'),

@@ -8,7 +8,7 @@ export class Backoff {
   #until = 0;
 
   /** Record a failure; returns the delay imposed (0 while failures are rare). */
-  fail(now = Date.now()): number {
+  fail(now = performance.now()): number {
     this.#failures = this.#failures.filter((t) => now - t < WINDOW_MS);
     this.#failures.push(now);
     const n = this.#failures.length;
@@ -22,7 +22,7 @@ export class Backoff {
     return this.#failures.length;
   }
 
-  waiting(now = Date.now()): boolean {
+  waiting(now = performance.now()): boolean {
     return now < this.#until;
   }
 }

@@ -88,10 +88,9 @@ export class Dispatcher {
   #pick(): WorkerHandle | null {
     // A worker whose heartbeats are late (blocked event loop) gets nothing while another is
     // responsive; one due for replacement only when no other is ready.
-    const now = Date.now();
     const cap = this.#capacity();
     const all = this.#ready().filter((w) => w.conns < cap);
-    const live = all.filter((w) => !w.stale(now));
+    const live = all.filter((w) => !w.stale());
     const pool = live.length ? live : all;
     const staying = pool.filter((w) => !w.retiring);
     const ready = staying.length ? staying : pool;

@@ -5,6 +5,7 @@
  */
 import * as net from 'node:net';
 import { connect, createServer, isIP, type Server } from 'node:net';
+import { dirname } from 'node:path';
 import type { DispatchMode } from '../config/settings.ts';
 import { CorralError, UsageError } from '../errors.ts';
 import { chownSync, existsSync, fstatSync, lstatSync, unlinkSync } from '../fs.ts';
@@ -65,8 +66,16 @@ const WHY: Record<string, string> = {
   EINVAL: 'that file descriptor is not a listening stream socket',
 };
 
+/** A unix socket's own reasons: its directory, not a port. */
+const WHY_UNIX: Record<string, string> = {
+  ENOENT: 'its directory does not exist',
+  EACCES: 'permission denied (cannot create a file in its directory)',
+  ENOTDIR: 'a part of its path is not a directory',
+};
+
 function bindError(spec: string, code: string): CorralError {
-  return new CorralError(`corral: cannot bind ${spec}: ${WHY[code] ?? code}`);
+  const why = (spec.startsWith('unix:') ? WHY_UNIX[code] : undefined) ?? WHY[code] ?? code;
+  return new CorralError(`corral: cannot bind ${spec}: ${why}`);
 }
 
 type RawHandle = { fd: number; close(): void; getsockname?(out: object): number };
@@ -168,7 +177,11 @@ export async function bindAddress(
 ): Promise<Listener> {
   if (inheritedFd !== undefined) return adopt(a, backlog, accept, inheritedFd);
   if (a.kind === 'fd') return adopt(a, backlog, accept, a.fd);
-  if (a.kind === 'unix') await clearStaleSocket(a.path);
+  if (a.kind === 'unix') {
+    // Node reports a missing directory as EACCES; say what it is.
+    if (!existsSync(dirname(a.path))) throw bindError(a.spec, 'ENOENT');
+    await clearStaleSocket(a.path);
+  }
   const listener = await bindNew(a, backlog, accept, opts.reusePort === true);
   // The file's mode came from the umask at bind time; its owner is who the workers run as.
   if (a.kind === 'unix' && opts.owner) chownSync(a.path, opts.owner.uid, opts.owner.gid);

@@ -1,7 +1,8 @@
 /**
  * The arbiter. Events (signals, worker messages, exits) only record facts and call wakeup();
- * one tick() then does, in order: actions → timeouts → regulate → roll → spawn → retire →
- * finish.
+ * one tick() then does, in order: actions → timeouts → canary → regulate → roll → spawn →
+ * retire → finish. Time comes from an injected monotonic clock and workers from an injected
+ * spawn, so the loop is tested with fake workers (test/unit/master.test.ts).
  */
 import type { Resolved } from '../config/resolve.ts';
 import { EXIT } from '../errors.ts';
@@ -12,6 +13,8 @@ import { Aggregate } from '../metrics/aggregate.ts';
 import { collectWorkerMetrics, type WorkerMetrics } from '../metrics/collect.ts';
 import type { Status } from '../metrics/status.ts';
 import { Backoff } from './backoff.ts';
+import { Canary } from './canary.ts';
+import { type Clock, monotonic } from './clock.ts';
 import { Dispatcher } from './dispatch.ts';
 import { giveFile, type Identity } from './identity.ts';
 import type { Listener } from './listeners.ts';
@@ -23,7 +26,7 @@ import { Rollout } from './rollout.ts';
 import { type Action, trapSignals } from './signals.ts';
 import { bootMessage, spawnWorker } from './spawn.ts';
 import { buildStatus } from './status.ts';
-import { watch } from './watchdog.ts';
+import { abortBlocked, watch } from './watchdog.ts';
 import { WorkerHandle } from './worker-handle.ts';
 
 /** Quick stop: how long workers get before SIGKILL. */
@@ -57,6 +60,18 @@ export interface MasterOptions {
   readonly signals?: boolean;
   /** Every worker is ready for the first time (serve() resolves then). */
   readonly onReady?: () => void;
+  /** Monotonic milliseconds (tests move their own). */
+  readonly clock?: Clock;
+  /** Starts a worker process (tests hand out fake ones). */
+  readonly spawn?: typeof spawnWorker;
+}
+
+/** A reload's canary under watch, and what a rollback restores. */
+interface CanaryRun {
+  readonly canary: Canary;
+  readonly previous: Resolved;
+  /** The worker count the reload asks for, applied once the canary passes. */
+  readonly count: number;
 }
 
 type Stopping = null | 'delay' | 'graceful' | 'quick';
@@ -75,6 +90,8 @@ export class Master {
   #announcedReady = false;
   #bootFailures = 0;
   readonly #backoff = new Backoff();
+  readonly #clock: Clock;
+  #canary: CanaryRun | null = null;
   readonly #aggregate = new Aggregate();
   #advice: string | null = null;
   #regulator: Regulator;
@@ -96,6 +113,7 @@ export class Master {
     this.#r = o.resolved;
     this.#target = o.count;
     this.#log = o.log;
+    this.#clock = o.clock ?? monotonic;
     this.#regulator = new Regulator(o.adaptive ?? null);
     this.#dispatch = new Dispatcher(
       () => this.#ready(),
@@ -156,6 +174,7 @@ export class Master {
     for (const action of this.#actions.splice(0)) this.#act(action);
     this.#checkTimeouts();
     if (this.#stopping === null || this.#stopping === 'delay') {
+      this.#judgeCanary();
       this.#regulate();
       this.#rollout.advance(this.#workers, this.#target);
       this.#spawnMissing();
@@ -225,6 +244,7 @@ export class Master {
           'WINCH: stopping all workers gracefully; the master stays (HUP brings them back)',
         );
         this.#rollout.cancel();
+        this.#canary = null;
         this.#setTarget(0);
         for (const w of this.#workers) w.drain(grace);
         break;
@@ -270,8 +290,9 @@ export class Master {
 
   /** Once a second: the advisor's finding, and in adaptive mode a step up or down. */
   #regulate(): void {
-    const now = Date.now();
+    const now = this.#clock();
     if (now - this.#lastSample < 1000 || !this.#announcedReady || this.#rollout.pending) return;
+    if (this.#canary) return;
     this.#lastSample = now;
     const ready = this.#ready();
     const elu = ready.reduce((a, w) => a + w.stats.elu, 0) / Math.max(1, ready.length);
@@ -315,15 +336,63 @@ export class Master {
         this.#log.warning(`reload: ${key} changed; it takes effect on restart or USR2, not HUP`);
       }
     }
+    const previous = this.#r;
     this.#r = next.resolved;
     this.#regulator = new Regulator(next.adaptive ?? null);
     await runHook(this.#r.hooks, 'onReload', this.#log, this.info);
-    this.#rollout.start(this.#active());
     this.#notifyRollEnd &&= 'rolling';
+    // A HUP during a canary window replaces that canary.
+    if (this.#canary) this.#canary.canary.worker.drain(this.#r.config.gracefulTimeout * 1000);
+    this.#canary = null;
+    const seconds = this.#r.config.reloadCanary;
+    if (seconds > 0 && this.#active().length > 0 && !this.#stopping) {
+      const w = this.#spawn(seconds * 1000);
+      this.#canary = { canary: new Canary(w, seconds * 1000), previous, count: next.count };
+      this.#log.info(
+        `reload: canary ${w.name} serves beside the ${this.#active().length - 1} running worker(s) for ${seconds} s before the roll`,
+      );
+    } else {
+      this.#roll(this.#active(), next.count);
+    }
+    this.wakeup();
+  }
+
+  #roll(workers: WorkerHandle[], count: number): void {
+    this.#rollout.start(workers);
     this.#log.info(
-      `reload: rolling ${this.#rollout.pending} worker(s), ${Rollout.batch(next.count)} at a time`,
+      `reload: rolling ${this.#rollout.pending} worker(s), ${Rollout.batch(count)} at a time`,
     );
-    this.#setTarget(next.count);
+    this.#setTarget(count);
+  }
+
+  /** --reload-canary: the roll goes on once the canary has served its window well. */
+  #judgeCanary(): void {
+    const run = this.#canary;
+    if (!run) return;
+    const w = run.canary.worker;
+    const old = this.#active().filter((o) => o !== w);
+    const verdict = run.canary.check(old, this.#clock());
+    if (verdict.go === 'wait') return;
+    this.#canary = null;
+    if (verdict.go === 'rollback') {
+      this.#rollBack(run, verdict.evidence);
+      return;
+    }
+    this.#log.info(`reload: ${verdict.summary}: rolling the rest`);
+    this.#roll(old, run.count);
+  }
+
+  /** The canary failed: it stops, the old workers and the old settings stay. */
+  #rollBack(run: CanaryRun, evidence: string): void {
+    this.#canary = null;
+    this.#r = run.previous;
+    this.#aggregate.count('rollback');
+    const w = run.canary.worker;
+    if (w.state === 'booting' || w.state === 'ready')
+      w.drain(this.#r.config.gracefulTimeout * 1000);
+    this.#log.error(
+      `reload rolled back: ${evidence}; ${w.name} stops and the ${this.#active().length} running worker(s) keep serving`,
+    );
     this.wakeup();
   }
 
@@ -333,6 +402,7 @@ export class Master {
     if (this.#stopping === null) this.#o.notify?.stopping(`stopping (${mode})`);
     this.#stopping = mode;
     this.#rollout.cancel();
+    this.#canary = null;
     if (mode === 'delay') {
       const delay = this.#r.config.shutdownDelay;
       this.#log.info(`shutdown delay: not ready, still serving for ${delay} s before draining`);
@@ -353,22 +423,20 @@ export class Master {
       for (const w of this.#workers) w.drain(grace * 1000);
     } else {
       this.#log.info('quick stop');
-      for (const w of this.#workers) {
-        w.signal('SIGQUIT');
-        w.killAt = Math.min(w.killAt ?? Number.POSITIVE_INFINITY, Date.now() + QUICK_STOP_MS);
-      }
+      for (const w of this.#workers) w.quit(QUICK_STOP_MS);
     }
   }
 
   #checkTimeouts(): void {
     watch(this.#workers, this.#r.config, this.#log, (w) => {
       void runHook(this.#r.hooks, 'workerAbort', this.#log, this.info, { pid: w.pid, id: w.id });
+      void abortBlocked(w, this.#log).then(() => this.wakeup());
     });
   }
 
   #spawnMissing(): void {
     const active = this.#active().length;
-    if (active >= this.#target || this.#backoff.waiting()) return;
+    if (active >= this.#target || this.#backoff.waiting(this.#clock())) return;
     for (let i = active; i < this.#target; i++) this.#spawn();
   }
 
@@ -397,21 +465,24 @@ export class Master {
     );
   }
 
-  #spawn(): void {
+  /** Start a worker; `canaryMs`: it is a reload's canary, judged that long once ready. */
+  #spawn(canaryMs = 0): WorkerHandle {
     const c = this.#r.config;
     const id = this.#nextId++;
     void runHook(this.#r.hooks, 'preFork', this.#log, this.info, { pid: 0, id });
-    const child = spawnWorker(c, this.#o.listeners, this.#o.identity ?? null);
-    const w = new WorkerHandle(id, child, this.#freeSlot());
+    const child = (this.#o.spawn ?? spawnWorker)(c, this.#o.listeners, this.#o.identity ?? null);
+    const jitter = Math.random() * c.maxWorkerLifetimeJitter;
+    const w = new WorkerHandle(id, child, this.#freeSlot(), this.#clock, {
+      lifetimeMs: c.maxWorkerLifetime > 0 ? (c.maxWorkerLifetime + jitter) * 1000 : 0,
+      maxLagMs: c.maxEventLoopDelay,
+    });
     this.#workers.add(w);
     this.#log.info(`booting ${w.name}`);
-    sendToWorker(child, bootMessage(id, this.#r, this.#o.listeners));
+    sendToWorker(child, { ...bootMessage(id, this.#r, this.#o.listeners), canaryMs });
     w.follow({
       ready: (bootMs) => {
         this.#bootFailures = 0;
-        this.#log.info(
-          `${w.name} ready in ${Date.now() - w.startedAt} ms (app loaded in ${bootMs} ms)`,
-        );
+        this.#log.info(`${w.name} ready in ${Math.round(w.age)} ms (app loaded in ${bootMs} ms)`);
         this.#dispatch.flush();
         this.#maybeAnnounceReady();
         this.wakeup();
@@ -428,6 +499,7 @@ export class Master {
       exit: (code, signal) => this.#onExit(w, code, signal),
       error: (err) => this.#log.debug(`${w.name}: ${err.message}`),
     });
+    return w;
   }
 
   #maybeAnnounceReady(): void {
@@ -450,13 +522,14 @@ export class Master {
     const settled =
       !this.#rollout.pending &&
       ready.length >= this.#target &&
+      !this.#canary &&
       [...this.#workers].every((w) => w.state !== 'booting' && !w.retiring);
     if (this.#notifyRollEnd === 'rolling' && settled) {
       this.#notifyRollEnd = null;
       notify.ready(`reloaded: ${ready.length} worker(s) serving`);
       return;
     }
-    const now = Date.now();
+    const now = this.#clock();
     if (now - this.#lastStatus.at < STATUS_EVERY_MS || this.#notifyRollEnd) return;
     const requests = this.status().totals.requests;
     const rate = this.#lastStatus.at
@@ -479,8 +552,7 @@ export class Master {
   }
 
   #onExit(w: WorkerHandle, code: number | null, signal: NodeJS.Signals | null): void {
-    const was = w.state;
-    w.state = 'exited';
+    const was = w.exited();
     this.#workers.delete(w);
     this.#dispatch.flush();
     const crashed = !this.#stopping && was !== 'draining' && !w.timedOut;
@@ -492,6 +564,16 @@ export class Master {
       signal,
     });
     const how = signal ? `signal ${signal}` : `code ${code}`;
+    if (this.#canary?.canary.worker === w) {
+      this.#log.error(`${w.name} exited (${how})`);
+      const why = was === 'booting' ? 'failed to boot' : `exited (${how})`;
+      this.#rollBack(
+        this.#canary,
+        `the canary ${w.name} ${why} ${w.bootFailure?.message ?? ''}`.trim(),
+      );
+      if (was !== 'booting') this.#noteCrash();
+      return;
+    }
     if (this.#stopping === 'graceful' || this.#stopping === 'quick' || was === 'draining') {
       this.#log.info(`${w.name} exited (${how})`);
     } else if (w.timedOut) {
@@ -532,13 +614,12 @@ export class Master {
     }
     this.#log.error(`a new worker failed to boot; the running workers keep serving: ${why}`);
     this.#rollout.cancel();
-    for (const old of this.#workers)
-      if (old.retiring && old.state === 'ready') old.retiring = false;
+    for (const old of this.#workers) if (old.retiring && old.state === 'ready') old.keep();
     this.#noteCrash();
   }
 
   #noteCrash(): void {
-    const delay = this.#backoff.fail();
+    const delay = this.#backoff.fail(this.#clock());
     if (delay) {
       this.#log.warning(
         `${this.#backoff.recent} worker failures in the last minute: next start in ${delay} ms`,

@@ -59,7 +59,7 @@ export class Regulator {
     return window.reduce((a, x) => a + x.s.elu, 0) / Math.max(1, window.length);
   }
 
-  sample(s: Sample, now = Date.now()): Decision {
+  sample(s: Sample, now = performance.now()): Decision {
     this.#samples.push({ at: now, s });
     while ((this.#samples[0]?.at ?? now) < now - IDLE_ADVICE_MS) this.#samples.shift();
     const busy = (x: Sample) => x.elu >= UP_ELU || x.waiting > 0;

@@ -85,6 +85,7 @@ export function bootMessage(
     configFile: r.file,
     listen: listenPlans(c, listeners),
     maxRequests: c.maxRequests ? c.maxRequests + jitter : 0,
+    canaryMs: 0,
     tlsFiles: masterReadTls(c),
     bind: bindInfo(listeners[0]),
   };

@@ -14,7 +14,6 @@ export function buildStatus(
   workers: readonly WorkerHandle[],
   aggregate: Aggregate,
   parts: StatusParts,
-  now = Date.now(),
 ): Status {
   return {
     pid: process.pid,
@@ -26,7 +25,7 @@ export function buildStatus(
       pid: w.pid,
       state: w.state,
       retiring: w.retiring,
-      uptimeSeconds: Math.round((now - w.startedAt) / 1000),
+      uptimeSeconds: Math.round(w.age / 1000),
       requests: w.stats.requests,
       inFlight: w.stats.inFlight,
       connections: w.conns,

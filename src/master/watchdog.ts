@@ -1,62 +1,94 @@
 /**
  * The master's per-tick look at each worker: kill deadlines (graceful timeout, abort grace),
- * missed heartbeats (--timeout) and memory (--max-worker-memory). It marks and signals
- * workers; replacing them is the master loop's job.
+ * missed heartbeats (--timeout), boot timeouts, and the reasons a worker is replaced while it
+ * serves: memory, lifetime, event-loop delay. It marks and signals workers through their
+ * handles; replacing them is the master loop's job.
  */
 import type { Config } from '../config/settings.ts';
 import type { Logger } from '../log/logger.ts';
+import { readStack } from './stack.ts';
 import type { WorkerHandle } from './worker-handle.ts';
 
 /** After a timeout SIGABRT, how long before SIGKILL. */
-const ABORT_GRACE_MS = 1000;
+export const ABORT_GRACE_MS = 1000;
+/** How long the master tries to read a blocked worker's stack before it aborts it anyway. */
+export const STACK_BUDGET_MS = 1500;
 
 const mib = (n: number) => `${Math.round(n / 2 ** 20)} MiB`;
 
+export type Watched = Pick<
+  Config,
+  'timeout' | 'maxWorkerMemory' | 'bootTimeout' | 'maxWorkerLifetime' | 'maxEventLoopDelay'
+>;
+
 export function watch(
   workers: Iterable<WorkerHandle>,
-  config: Pick<Config, 'timeout' | 'maxWorkerMemory' | 'bootTimeout'>,
+  config: Watched,
   log: Logger,
-  onAbort: (w: WorkerHandle) => void,
-  now = Date.now(),
+  onTimeout: (w: WorkerHandle) => void,
 ): void {
   const { timeout, maxWorkerMemory, bootTimeout } = config;
   for (const w of workers) {
-    if (w.killAt !== null && now >= w.killAt) {
+    if (w.killDue) {
       if (w.state === 'draining') {
         log.warning(
           `${w.name} still had ${w.stats.inFlight} request(s) in flight at the graceful timeout: killed`,
         );
       }
-      w.signal('SIGKILL');
-      w.killAt = Number.POSITIVE_INFINITY;
-    } else if (timeout > 0 && w.killAt === null && now - w.lastBeat > timeout * 1000) {
-      const silent = ((now - w.lastBeat) / 1000).toFixed(1);
-      log.critical(
-        `WORKER TIMEOUT: ${w.name} sent no heartbeat for ${silent} s — its event loop was blocked (${w.conns} open connection(s), ${w.stats.inFlight} request(s) in flight at its last heartbeat); aborting it and starting a replacement`,
-      );
-      onAbort(w);
-      w.signal('SIGABRT');
-      w.timedOut = true;
-      w.killAt = now + ABORT_GRACE_MS;
-      w.retire('timeout');
+      w.kill();
+    } else if (timeout > 0 && w.killAt === null && w.silentFor > timeout * 1000) {
+      onTimeout(w);
     } else if (
       bootTimeout > 0 &&
       w.state === 'booting' &&
       w.killAt === null &&
-      now - w.startedAt > bootTimeout * 1000
+      w.age > bootTimeout * 1000
     ) {
       // Its heartbeats come (loading is async), but it never got ready.
-      w.bootTimedOut = true;
       log.critical(
         `WORKER BOOT TIMEOUT: ${w.name} not ready ${bootTimeout} s after it started (boot-timeout): ${w.waitingFor ?? 'the app is still loading'}; killing it`,
       );
-      w.signal('SIGKILL');
-      w.killAt = Number.POSITIVE_INFINITY;
-    } else if (maxWorkerMemory > 0 && !w.retiring && w.stats.rssBytes > maxWorkerMemory) {
-      log.warning(
-        `${w.name} uses ${mib(w.stats.rssBytes)} (max-worker-memory ${mib(maxWorkerMemory)}): replacing it`,
-      );
-      w.retire('memory');
+      w.bootTimeOut();
+    } else if (w.state === 'ready' && !w.retiring) {
+      if (maxWorkerMemory > 0 && w.stats.rssBytes > maxWorkerMemory) {
+        log.warning(
+          `${w.name} uses ${mib(w.stats.rssBytes)} (max-worker-memory ${mib(maxWorkerMemory)}): replacing it`,
+        );
+        w.retire('memory');
+      } else if (w.expired) {
+        log.info(
+          `${w.name} served for ${Math.round(w.age / 1000)} s (max-worker-lifetime ${config.maxWorkerLifetime} s): replacing it`,
+        );
+        w.retire('lifetime');
+      } else if (w.sluggish) {
+        log.warning(
+          `${w.name} event-loop delay ${Math.round(w.stats.lagSeconds * 1000)} ms for several heartbeats in a row (max-event-loop-delay ${config.maxEventLoopDelay} ms): replacing it`,
+        );
+        w.retire('event-loop-delay');
+      }
     }
   }
+}
+
+/**
+ * --timeout fired: read the stack the worker is stuck in, then write the WORKER TIMEOUT report
+ * with it and abort the worker (SIGABRT, SIGKILL a second later). Resolves once it is aborted.
+ */
+export async function abortBlocked(
+  w: WorkerHandle,
+  log: Logger,
+  budgetMs = STACK_BUDGET_MS,
+): Promise<void> {
+  const silent = (w.silentFor / 1000).toFixed(1);
+  const { conns } = w;
+  const { inFlight } = w.stats;
+  w.timeOut(budgetMs + ABORT_GRACE_MS);
+  const frames = await readStack(w.pid, w.inspectPort, budgetMs);
+  const stack = frames?.length
+    ? `; its JavaScript stack:\n${frames.join('\n')}`
+    : ' (its JavaScript stack could not be read)';
+  log.critical(
+    `WORKER TIMEOUT: ${w.name} sent no heartbeat for ${silent} s — its event loop was blocked (${conns} open connection(s), ${inFlight} request(s) in flight at its last heartbeat); aborting it and starting a replacement${stack}`,
+  );
+  w.abort(ABORT_GRACE_MS);
 }

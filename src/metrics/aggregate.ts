@@ -13,7 +13,11 @@ export type RestartReason =
   | 'reload'
   | 'scale-down'
   /** A listen-mode app closed its own server. */
-  | 'app-closed';
+  | 'app-closed'
+  | 'lifetime'
+  | 'event-loop-delay'
+  /** A reload rolled back: its canary stopped (counted once per rollback). */
+  | 'rollback';
 
 export interface Totals {
   requests: number;
@@ -53,6 +57,11 @@ export class Aggregate {
   retire(stats: WorkerStats, reason: RestartReason | null): void {
     addInto(this.#retired, stats);
     if (reason) this.restarts.set(reason, (this.restarts.get(reason) ?? 0) + 1);
+  }
+
+  /** Count an event that is not a worker's exit (a reload rolled back). */
+  count(reason: RestartReason): void {
+    this.restarts.set(reason, (this.restarts.get(reason) ?? 0) + 1);
   }
 
   /** Everything served so far: retired workers plus the live ones' last heartbeats. */

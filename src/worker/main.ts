@@ -16,6 +16,8 @@ import { EMPTY_STATS, ProcessSampler, type RequestStats } from '../metrics/stats
 import { type Serving as App, anchorPaths, loadServing } from './app-mode.ts';
 import { AppSignals } from './app-signals.ts';
 import { exitWhenIdle } from './exit.ts';
+import { offerInspectPort } from './inspect-port.ts';
+import { memoryGuard } from './memory-guard.ts';
 import { buildAppServer } from './serve.ts';
 import type { AppServer } from './server.ts';
 import { ThreadPool } from './thread-pool.ts';
@@ -68,6 +70,9 @@ interface State {
   drain?: (why: string) => void;
 }
 
+/** A reload's canary beats every CANARY_BEAT_MS during its window, so it is judged quickly. */
+const CANARY_BEAT_MS = 100;
+
 async function boot(msg: Boot, state: State) {
   const started = performance.now();
   const { id } = msg;
@@ -85,7 +90,16 @@ async function boot(msg: Boot, state: State) {
   // Beat from the start: an app whose loading blocks the event loop is caught by --timeout too.
   const sampler = new ProcessSampler();
   state.sampler = sampler;
-  setInterval(() => sendBeat(state.server, sampler), beatInterval(config)).unref();
+  const beat = () => sendBeat(state.server, sampler);
+  setInterval(beat, beatInterval(config)).unref();
+  void offerInspectPort(config);
+  const ready = () => {
+    sendToMaster({ t: 'ready', bootMs: Math.round(performance.now() - started) });
+    if (msg.canaryMs > 0) {
+      const fast = setInterval(beat, CANARY_BEAT_MS).unref();
+      setTimeout(() => clearInterval(fast), msg.canaryMs + 1000).unref();
+    }
+  };
   const me = { pid: process.pid, id };
   const failed = (err: unknown) => bootFailed(err);
   let app: App;
@@ -101,7 +115,7 @@ async function boot(msg: Boot, state: State) {
       state.server = pool;
       if (msg.maxRequests > 0) watchMaxRequests(pool, msg.maxRequests, log);
       await runHook(hooks, 'postWorkerInit', log, me);
-      sendToMaster({ t: 'ready', bootMs: Math.round(performance.now() - started) });
+      ready();
       return;
     }
     state.loading = config.app ?? '';
@@ -127,12 +141,14 @@ async function boot(msg: Boot, state: State) {
     return;
   }
   let retired = false;
-  const retire = (reason: 'max-requests' | 'request-timeout') => {
+  const retire = (reason: 'max-requests' | 'request-timeout' | 'memory') => {
     if (retired) return;
     retired = true;
     sendToMaster({ t: 'retire', reason });
     server.leave();
   };
+  const overMemory = config.maxWorkerMemory > 0 ? memoryGuard(config.maxWorkerMemory) : null;
+  const mib = (n: number) => `${Math.round(n / 2 ** 20)} MiB`;
   const server = buildAppServer(config, app.listener, log, {
     hooks,
     worker: me,
@@ -140,6 +156,13 @@ async function boot(msg: Boot, state: State) {
       if (msg.maxRequests > 0 && n >= msg.maxRequests && !retired) {
         log.info(`served ${n} requests (max-requests ${msg.maxRequests}): asking to be replaced`);
         retire('max-requests');
+      }
+      const rss = overMemory?.(n);
+      if (rss && !retired) {
+        log.warning(
+          `uses ${mib(rss)} (max-worker-memory ${mib(config.maxWorkerMemory)}): asking to be replaced`,
+        );
+        retire('memory');
       }
     },
     // Like Gunicorn's sync timeout: the app may still be running that request, so the worker goes.
@@ -173,7 +196,7 @@ async function boot(msg: Boot, state: State) {
   }
   await runHook(hooks, 'postWorkerInit', log, me);
   state.ready = true;
-  sendToMaster({ t: 'ready', bootMs: Math.round(performance.now() - started) });
+  ready();
   log.debug(`booted ${app.description} in ${Math.round(performance.now() - started)} ms`);
 }
 
@@ -383,11 +406,15 @@ function main(): void {
       state.log?.debug('log files reopened');
     },
   });
-  // The master is gone: finish what we have and leave; never linger as an orphan.
+  // The master is gone: stop taking connections at once, finish what we have (up to
+  // --graceful-timeout) and leave; never linger as an orphan.
   process.on('disconnect', () => {
     if (drained) return;
+    state.log?.warning(
+      `the master went away: finishing ${state.server?.inFlight ?? 0} request(s) in flight, then exiting`,
+    );
     drainAndExit('master went away');
-    setTimeout(() => exit(0), 5000).unref();
+    setTimeout(() => exit(0), state.gracefulMs || 30_000).unref();
   });
   process.on('SIGTERM', () => drainAndExit('SIGTERM'));
   // Quick stop. Ctrl+C reaches the whole process group; the master coordinates the rest.
