@@ -23,7 +23,7 @@ export type ToWorker =
       readonly configFile: string | null;
       readonly listen: readonly ListenPlan[];
       readonly maxRequests: number;
-      /** A reload's canary: beat every 100 ms this long once ready, so it is judged quickly. */
+      /** A reload's canary: beat every 50 ms this long once ready, so it is judged quickly. */
       readonly canaryMs: number;
       /** Certificate files read by the master (null: no TLS, or the worker reads them). */
       readonly tlsFiles: TlsFiles | null;

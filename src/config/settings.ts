@@ -640,7 +640,7 @@ export const settings = {
     section: 'Worker processes',
     doc: 'On reload (HUP, `--reload`, `ctl reload`), start one new worker first and let it serve beside the old ones this many seconds; roll back if it crashes, times out or answers clearly more 5xx. 0 = off.',
     notes:
-      'Rolled back when the canary exits or times out within the window, or once it has answered at least 5 responses with 5xx and its 5xx share is more than 10 percentage points above the old workers\' over the same time. It is judged on each of its heartbeats (every 100 ms during the window). A rollback stops the canary, keeps the old workers and the old settings, logs `reload rolled back` with the evidence, and counts `corral_worker_restarts_total{reason="rollback"}`. See docs/lifecycle.md.',
+      'Rolled back when the canary exits or times out within the window, or once it has answered at least 5 responses with 5xx and its 5xx share is more than 10 percentage points above the old workers\' over the same time. It is judged on each of its heartbeats (every 50 ms during the window); a canary that got fewer than 10 requests in its window (keep-alive clients stay with the old workers) is given up to five windows, then passes with a note in the log. A rollback stops the canary, keeps the old workers and the old settings, logs `reload rolled back` with the evidence, and counts `corral_worker_restarts_total{reason="rollback"}`. See docs/lifecycle.md.',
   }),
   accessLogfile: setting({
     type: optionalText('FILE'),

@@ -7,13 +7,21 @@
  * it has answered at least MIN_ERRORS server errors (5xx) and its 5xx share exceeds the old
  * workers' share over the same time by more than MARGIN (0.10 = ten percentage points). It is
  * judged on every heartbeat, so a release that fails everything is stopped at its first
- * heartbeats, not at the end of the window.
+ * heartbeats, not at the end of the window. A canary that got too little traffic to judge
+ * (fewer than MIN_REQUESTS answers) is given more time, up to QUIET_WINDOWS windows, and then
+ * passes with a note in the log.
  */
 import type { WorkerStats } from '../ipc.ts';
 import type { WorkerHandle } from './worker-handle.ts';
 
 export const MIN_ERRORS = 5;
 export const MARGIN = 0.1;
+/**
+ * A canary that answered fewer requests than this in its window (keep-alive clients stay on
+ * the old workers; a quiet hour) waits for more, up to QUIET_WINDOWS windows.
+ */
+export const MIN_REQUESTS = 10;
+export const QUIET_WINDOWS = 5;
 
 /** Requests and 5xx answers. */
 export interface Tally {
@@ -70,10 +78,13 @@ export class Canary {
     };
     const evidence = judge(canary, oldDelta);
     if (evidence) return { go: 'rollback', evidence };
-    if (now - this.#since.at < this.#windowMs) return { go: 'wait' };
+    const served = now - this.#since.at;
+    if (served < this.#windowMs) return { go: 'wait' };
+    const quiet = canary.requests < MIN_REQUESTS;
+    if (quiet && served < this.#windowMs * QUIET_WINDOWS) return { go: 'wait' };
     return {
       go: 'promote',
-      summary: `the canary ${w.name} answered ${canary.requests} request(s), ${canary.errors} with 5xx (${pct(canary)}%), the old workers ${pct(oldDelta)}%`,
+      summary: `the canary ${w.name} answered ${canary.requests} request(s), ${canary.errors} with 5xx (${pct(canary)}%), the old workers ${pct(oldDelta)}%${quiet ? ` (too little traffic to judge in ${Math.round(served / 1000)} s)` : ''}`,
     };
   }
 }

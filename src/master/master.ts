@@ -116,7 +116,7 @@ export class Master {
     this.#clock = o.clock ?? monotonic;
     this.#regulator = new Regulator(o.adaptive ?? null);
     this.#dispatch = new Dispatcher(
-      () => this.#ready(),
+      () => this.#dispatchable(),
       () => (this.#r.config.workerClass === 'sync' ? 1 : this.#r.config.workerConnections),
       {
         steering: () => this.#r.config.dispatch === 'shared',
@@ -187,6 +187,14 @@ export class Master {
 
   #ready(): WorkerHandle[] {
     return [...this.#workers].filter((w) => w.state === 'ready');
+  }
+
+  /**
+   * Who may get new connections: not a worker at its memory limit, even when no other is ready
+   * (its connections wait in the master for the replacement), so the limit holds.
+   */
+  #dispatchable(): WorkerHandle[] {
+    return this.#ready().filter((w) => w.reason !== 'memory');
   }
 
   #active(): WorkerHandle[] {
@@ -488,6 +496,10 @@ export class Master {
         this.wakeup();
       },
       closed: () => this.#dispatch.flush(),
+      // A canary is judged on each of its heartbeats.
+      beat: () => {
+        if (this.#canary?.canary.worker === w) this.wakeup();
+      },
       retire: () => this.wakeup(),
       leaving: (why) => {
         if (w.state !== 'ready') return;

@@ -135,6 +135,7 @@ export class WorkerHandle {
   follow(events: {
     ready(bootMs: number): void;
     closed(): void;
+    beat(): void;
     retire(): void;
     /** The app closed its own server: the worker is draining. */
     leaving(why: string): void;
@@ -146,7 +147,10 @@ export class WorkerHandle {
         this.markReady();
         events.ready(m.bootMs);
       },
-      beat: ({ t: _, ...stats }) => this.beat(stats),
+      beat: ({ t: _, ...stats }) => {
+        this.beat(stats);
+        events.beat();
+      },
       closed: (m) => {
         this.conns = Math.max(0, this.conns - m.n);
         events.closed();

@@ -71,7 +71,7 @@ interface State {
 }
 
 /** A reload's canary beats every CANARY_BEAT_MS during its window, so it is judged quickly. */
-const CANARY_BEAT_MS = 100;
+const CANARY_BEAT_MS = 50;
 
 async function boot(msg: Boot, state: State) {
   const started = performance.now();
