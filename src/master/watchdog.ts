@@ -71,8 +71,8 @@ export function watch(
 }
 
 /**
- * --timeout fired: read the stack the worker is stuck in, then write the WORKER TIMEOUT report
- * with it and abort the worker (SIGABRT, SIGKILL a second later). Resolves once it is aborted.
+ * --timeout fired: report it, read the stack the worker is stuck in and report that, then
+ * abort the worker (SIGABRT, SIGKILL a second later). Resolves once it is aborted.
  */
 export async function abortBlocked(
   w: WorkerHandle,
@@ -80,15 +80,15 @@ export async function abortBlocked(
   budgetMs = STACK_BUDGET_MS,
 ): Promise<void> {
   const silent = (w.silentFor / 1000).toFixed(1);
-  const { conns } = w;
-  const { inFlight } = w.stats;
   w.timeOut(budgetMs + ABORT_GRACE_MS);
-  const frames = await readStack(w.pid, w.inspectPort, budgetMs);
-  const stack = frames?.length
-    ? `; its JavaScript stack:\n${frames.join('\n')}`
-    : ' (its JavaScript stack could not be read)';
   log.critical(
-    `WORKER TIMEOUT: ${w.name} sent no heartbeat for ${silent} s — its event loop was blocked (${conns} open connection(s), ${inFlight} request(s) in flight at its last heartbeat); aborting it and starting a replacement${stack}`,
+    `WORKER TIMEOUT: ${w.name} sent no heartbeat for ${silent} s — its event loop was blocked (${w.conns} open connection(s), ${w.stats.inFlight} request(s) in flight at its last heartbeat); aborting it and starting a replacement`,
+  );
+  const frames = await readStack(w.pid, w.inspectPort, budgetMs);
+  log.critical(
+    frames?.length
+      ? `WORKER TIMEOUT: ${w.name} was running:\n${frames.join('\n')}`
+      : `WORKER TIMEOUT: ${w.name}: its JavaScript stack could not be read`,
   );
   w.abort(ABORT_GRACE_MS);
 }

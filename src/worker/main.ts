@@ -145,7 +145,8 @@ async function boot(msg: Boot, state: State) {
     if (retired) return;
     retired = true;
     sendToMaster({ t: 'retire', reason });
-    server.leave();
+    // At its memory limit it takes no new connections (they wait for the replacement).
+    server.leave(reason === 'memory');
   };
   const overMemory = config.maxWorkerMemory > 0 ? memoryGuard(config.maxWorkerMemory) : null;
   const mib = (n: number) => `${Math.round(n / 2 ** 20)} MiB`;

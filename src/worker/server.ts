@@ -117,6 +117,8 @@ export class AppServer {
   #drainPromise: Promise<void> | null = null;
   /** Due for replacement: keep serving, but send keep-alive clients elsewhere. */
   #leaving = false;
+  /** At its memory limit: it accepts no new connections either (shared dispatch). */
+  #full = false;
   #drained: (() => void) | null = null;
   /** Connections the app took over with an upgrade: never closed by the idle sweep. */
   readonly #upgraded = new WeakSet<Duplex>();
@@ -201,7 +203,7 @@ export class AppServer {
     const n = this.#sockets.size;
     const share = this.#share;
     const limit = share > 0 && share < this.#o.connectionCap ? share : this.#o.connectionCap;
-    this.#gate.open = n < limit && !this.#drainPromise;
+    this.#gate.open = n < limit && !this.#drainPromise && !this.#full;
     this.#o.onConnections?.(n);
   }
 
@@ -338,8 +340,12 @@ export class AppServer {
    * This worker is due for replacement (max-requests): from now on each response carries
    * `Connection: close`, so keep-alive clients reconnect and the master sends them elsewhere.
    */
-  leave(): void {
+  leave(full = false): void {
     this.#leaving = true;
+    if (full) {
+      this.#full = true;
+      this.#counted();
+    }
   }
 
   /** Serve a connection the master accepted and handed over. */
