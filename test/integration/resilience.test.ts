@@ -160,6 +160,39 @@ for (const dispatch of ['shared', 'least-conn']) {
   });
 }
 
+test('--max-event-loop-delay 100: a worker whose loop lags on every heartbeat is replaced, replacement first', async () => {
+  const server = await startCorral([
+    APP,
+    '-b',
+    '127.0.0.1:0',
+    '-w',
+    '1',
+    '--max-event-loop-delay',
+    '100',
+  ]);
+  try {
+    let replaced = false;
+    void server.waitFor(/booting worker 2/, 30_000).then(() => (replaced = true));
+    // 300 ms of synchronous work a request, one after another: every heartbeat sees the lag.
+    const { replies, errors } = await requests(`${server.url}/busy?ms=300`, 10, 1, () => replaced);
+    assert.deepEqual(errors, []);
+    assert.ok(replies.every((r) => r.status === 200));
+    assert.match(
+      server.output(),
+      /worker 1 \(pid \d+\) event-loop delay \d+ ms for several heartbeats in a row \(max-event-loop-delay 100 ms\): replacing it/,
+    );
+    await server.waitFor(/worker 1 \(pid \d+\) exited/);
+    const ready2 = server.output().search(/worker 2 \(pid \d+\) ready/);
+    const exit1 = server.output().search(/worker 1 \(pid \d+\) exited/);
+    assert.ok(
+      ready2 >= 0 && ready2 < exit1,
+      'the replacement was ready before the old worker left',
+    );
+  } finally {
+    assert.equal(await server.stop(), 0);
+  }
+});
+
 test('kill -9 of the master: a 7 s request in flight completes, then no worker remains', async () => {
   const server = await startCorral([APP, '-b', '127.0.0.1:0', '-w', '1']);
   const [worker] = workerPids(server.output());
