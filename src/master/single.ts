@@ -5,7 +5,7 @@ import { loadWire, type TlsFiles } from '../config/tls.ts';
 import { EXIT } from '../errors.ts';
 import { runHook, type ServerInfo } from '../hooks.ts';
 import type { Logger } from '../log/logger.ts';
-import { loadServing } from '../worker/app-mode.ts';
+import { decideUpgrades, loadServing } from '../worker/app-mode.ts';
 import { buildAppServer } from '../worker/serve.ts';
 import { bindInfo, type Listener } from './listeners.ts';
 import type { SystemdNotify } from './notify.ts';
@@ -32,6 +32,7 @@ export async function runSingle(
     upgrade: app.upgrade,
     tlsFiles,
   });
+  decideUpgrades(app, server.http);
   for (const l of listeners) l.server?.on('connection', (s) => server.adopt(s));
   const info: ServerInfo = { pid: process.pid, workers: 0, binds: listeners.map((l) => l.url) };
   await runHook(r.hooks, 'postWorkerInit', log, me);

@@ -3,7 +3,7 @@
  * the app opened with listen(). The app file runs as the main module, as under `node FILE`,
  * with listen() intercepted (listen-mode.ts) from before its first line.
  */
-import type { RequestListener } from 'node:http';
+import type { IncomingMessage, RequestListener } from 'node:http';
 import { relative, resolve } from 'node:path';
 import type { AppCloser } from '../app/close.ts';
 import { appFromModule, appPath, type LoadedApp, loadFailure } from '../app/load.ts';
@@ -25,6 +25,16 @@ export interface Serving {
   readonly listening: ListenInterceptor | null;
   /** Closes an exported app on drain (Fastify, a factory's close()); null in listen mode. */
   readonly close: AppCloser | null;
+  /**
+   * Listen mode: whether a request asking to upgrade is one (the app's server has 'upgrade'
+   * listeners); otherwise it is an ordinary request, as on the app's own server.
+   */
+  readonly shouldUpgrade?: (req: IncomingMessage) => boolean;
+}
+
+/** Give corral's server the app's upgrade decision (node:http's shouldUpgradeCallback). */
+export function decideUpgrades(app: Serving, server: object): void {
+  if (app.shouldUpgrade) Object.assign(server, { shouldUpgradeCallback: app.shouldUpgrade });
 }
 
 export interface ServeOptions {
@@ -120,6 +130,7 @@ function listenMode(intercept: ListenInterceptor): Serving {
     description: `listen() script (${serverKind(server)}, asked for ${intercept.asked})`,
     listening: intercept,
     close: null,
+    shouldUpgrade: () => server.listenerCount('upgrade') > 0,
   };
 }
 

@@ -13,7 +13,7 @@ import { HOOK_NAMES, type Hooks, runHook } from '../hooks.ts';
 import { onMasterMessage, sendToMaster, type ToWorker } from '../ipc.ts';
 import { Logger } from '../log/logger.ts';
 import { EMPTY_STATS, ProcessSampler, type RequestStats } from '../metrics/stats.ts';
-import { type Serving as App, anchorPaths, loadServing } from './app-mode.ts';
+import { type Serving as App, anchorPaths, decideUpgrades, loadServing } from './app-mode.ts';
 import { AppSignals } from './app-signals.ts';
 import { exitWhenIdle } from './exit.ts';
 import { offerInspectPort } from './inspect-port.ts';
@@ -174,6 +174,7 @@ async function boot(msg: Boot, state: State) {
     tlsFiles: msg.tlsFiles,
   });
   state.server = server;
+  decideUpgrades(app, server.http);
   try {
     for (const plan of msg.listen) await server.listen(plan, config.backlog);
   } catch (err) {

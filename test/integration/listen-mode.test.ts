@@ -171,6 +171,31 @@ test('--timeout: a listen app whose handler blocks its worker is aborted and rep
   }
 });
 
+test('upgrades: a WebSocket server on the app’s server works; without one, an upgrade request is an ordinary request', async () => {
+  const ws = await startCorral([`${FIXTURES}listen-ws.mjs`, '-w', '1', '-b', '127.0.0.1:0']);
+  const plain = await startCorral([`${FIXTURES}listen-http.mjs`, '-w', '1', '-b', '127.0.0.1:0']);
+  try {
+    const socket = new WebSocket(ws.url.replace(/^http/, 'ws'));
+    const echoed = new Promise<string>((done, fail) => {
+      socket.onmessage = (e) => done(String(e.data));
+      socket.onerror = () => fail(new Error('websocket failed'));
+    });
+    await new Promise((r) => {
+      socket.onopen = r;
+    });
+    socket.send('hi');
+    assert.equal(await echoed, 'echo hi');
+    socket.close();
+    const r = await get(`${plain.url}/`, {
+      headers: { connection: 'upgrade', upgrade: 'websocket' },
+    });
+    assert.equal(r.status, 200);
+  } finally {
+    assert.equal(await ws.stop(), 0);
+    assert.equal(await plain.stop(), 0);
+  }
+});
+
 test('the app closes its server: that worker drains and is replaced; nothing is lost', async () => {
   const server = await startCorral([`${FIXTURES}listen-http.mjs`, '-w', '2', '-b', '127.0.0.1:0']);
   try {
