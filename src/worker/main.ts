@@ -10,7 +10,7 @@ import { loadConfigFile } from '../config/file.ts';
 import type { Config } from '../config/settings.ts';
 import { EXIT } from '../errors.ts';
 import { HOOK_NAMES, type Hooks, runHook } from '../hooks.ts';
-import { onMasterMessage, sendToMaster, type ToWorker } from '../ipc.ts';
+import { type FromWorker, onMasterMessage, sendToMaster, type ToWorker } from '../ipc.ts';
 import { Logger } from '../log/logger.ts';
 import { EMPTY_STATS, ProcessSampler, type RequestStats } from '../metrics/stats.ts';
 import { type Serving as App, anchorPaths, decideUpgrades, loadServing } from './app-mode.ts';
@@ -270,10 +270,12 @@ const exit = process.exit.bind(process) as (code?: number) => never;
 /** A load failure: tell the master, and leave (an app's open handles do not keep us). */
 function bootFailed(err: unknown): void {
   const code = (err as { exitCode?: number }).exitCode ?? EXIT.APP_LOAD;
-  sendToMaster({ t: 'boot-failed', message: (err as Error).message, code });
-  process.exitCode = code;
-  process.disconnect?.();
-  setTimeout(() => exit(code), 1000).unref();
+  const msg: FromWorker = { t: 'boot-failed', message: (err as Error).message, code };
+  const done = () => exit(code);
+  // Exit once the message is written (not by disconnecting: that reads as a master gone).
+  if (process.connected && process.send) process.send(msg, undefined, {}, done);
+  else done();
+  setTimeout(done, 1000).unref();
 }
 
 /**
