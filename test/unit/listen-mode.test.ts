@@ -1,11 +1,15 @@
 // listen() of HTTP servers intercepted in this process: nothing binds, address() is the bind.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer as createHttp } from 'node:http';
 import { createServer as createHttp2 } from 'node:http2';
 import { createServer as createHttps } from 'node:https';
 import { createServer as createNet } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
+import { alternativeEntry } from '../../src/worker/app-mode.ts';
 import { ListenInterceptor } from '../../src/worker/listen-mode.ts';
 
 const bind = { address: '127.0.0.1', family: 'IPv4', port: 8123 } as const;
@@ -66,4 +70,19 @@ test('a plain net.Server is left alone: it binds for real', async () => {
   const a = s.address();
   assert.ok(a && typeof a === 'object' && a.port > 0 && a.port !== bind.port);
   s.close();
+});
+
+test('a framework build’s listening entry names its handler entry in messages', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'corral-build-'));
+  mkdirSync(join(dir, 'build'));
+  writeFileSync(join(dir, 'build', 'index.js'), '');
+  writeFileSync(join(dir, 'build', 'handler.js'), '');
+  assert.match(
+    String(alternativeEntry(join(dir, 'build', 'index.js'))),
+    /handler\.js, which exports its handler/,
+  );
+  assert.match(String(alternativeEntry('/app/.output/server/index.mjs')), /node-listener preset/);
+  assert.match(String(alternativeEntry('/app/dist/server/entry.mjs')), /entry\.mjs:handler/);
+  assert.match(String(alternativeEntry('/app/.next/standalone/server.js')), /getRequestHandler/);
+  assert.equal(alternativeEntry('/app/server.js'), null);
 });
