@@ -242,25 +242,30 @@ function batchClosed(): () => void {
 }
 
 /**
- * shared dispatch: tell the master how many connections this worker holds, once per event-loop
- * turn at most and only when the count moved by an eighth (at least 1) since the last report:
- * enough for the master's fair share, without a message per connection.
+ * shared dispatch: tell the master how many connections this worker holds when the count moved
+ * by an eighth (at least 1) since the last report: at the end of the event-loop turn while the
+ * share binds (a few long-lived clients spread evenly need every step), else at most every
+ * REPORT_EVERY_MS (under connection churn the count moves all the time, and nobody waits).
  */
-function reportConnections(): (open: number) => void {
+const REPORT_EVERY_MS = 10;
+
+function reportConnections(): (open: number, steered: boolean) => void {
   let sent = 0;
   let open = 0;
-  let queued = false;
+  let lastAt = 0;
+  let queued: NodeJS.Immediate | NodeJS.Timeout | null = null;
   const flush = () => {
-    queued = false;
+    queued = null;
     if (Math.abs(open - sent) < Math.max(1, sent >> 3)) return;
     sent = open;
+    lastAt = performance.now();
     sendToMaster({ t: 'conns', n: open });
   };
-  return (n) => {
+  return (n, steered) => {
     open = n;
     if (queued) return;
-    queued = true;
-    setImmediate(flush);
+    const wait = steered ? 0 : lastAt + REPORT_EVERY_MS - performance.now();
+    queued = wait <= 0 ? setImmediate(flush) : setTimeout(flush, wait);
   };
 }
 

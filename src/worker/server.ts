@@ -63,8 +63,11 @@ export interface AppServerOptions {
   readonly onRequestTimeout?: (req: IncomingMessage, ranMs: number) => void;
   /** Called when a handed-off connection closes. */
   readonly onHandoffClosed?: () => void;
-  /** The number of open connections changed (shared dispatch reports it to the master). */
-  readonly onConnections?: (open: number) => void;
+  /**
+   * The number of open connections changed (shared dispatch reports it to the master);
+   * `steered`: the master's share binds now (most connections carry several requests).
+   */
+  readonly onConnections?: (open: number, steered: boolean) => void;
   /** Which peers' forwarded headers count (`--forwarded-allow-ips`); null: none. */
   readonly forwarded?: ForwardedPolicy | null;
   /** Read a PROXY protocol header before HTTP (`--proxy-protocol`); null: off. */
@@ -87,6 +90,12 @@ const CLEARTEXT_H1: Wire = { tls: null, h1: true, h2: false };
 const SESSION = Symbol('corral.h2session');
 type Carrying = Socket & { [SESSION]?: ServerHttp2Session };
 
+/** Requests served on a connection, kept on its socket. */
+const SERVED = Symbol('corral.served');
+type Counted = Socket & { [SERVED]?: number };
+/** One-request connections closed per second from which the fair share stops binding. */
+const CHURN_PER_S = 100;
+
 /** When a response's request started (performance.now()), kept on the response itself. */
 const STARTED = Symbol('corral.started');
 type Timed = ServerResponse & { [STARTED]: number };
@@ -104,6 +113,9 @@ export class AppServer {
   readonly #gate = new AcceptGate();
   /** The master's fair share for this worker (0: none). */
   #share = 0;
+  /** Connections closed this second, after one request or more (see #closedAfter). */
+  readonly #window = { start: 0, once: 0, more: 0 };
+  #churned = false;
   readonly #wire: WireServers;
   /** Open HTTP/2 sessions (their sockets carry them too, under SESSION). */
   readonly #sessions = new Set<ServerHttp2Session>();
@@ -193,18 +205,66 @@ export class AppServer {
     socket.once('close', () => {
       this.#sockets.delete(socket);
       this.#idleSince.delete(socket);
+      this.#closedAfter((socket as Counted)[SERVED] ?? 0);
       this.#counted();
       this.#checkDrained();
     });
   }
 
-  /** After every change of the connection count: open or close the gate, tell who asked. */
+  /**
+   * After every change of the connection count: close the gate at once when at the limit (a
+   * 'connection' listener that closes it ends libuv's accept loop), reopen it at the end of the
+   * event-loop turn (connections come and go many times a turn under churn: one toggle, not
+   * one per connection); tell who asked.
+   */
   #counted(): void {
     const n = this.#sockets.size;
+    if (n >= this.#limit() || this.#drainPromise || this.#full) this.#gate.open = false;
+    else if (!this.#gate.open) this.#reopen ??= setImmediate(this.#reopenGate);
+    this.#o.onConnections?.(n, !this.#churning());
+  }
+
+  /**
+   * Connection churn: in the last second, at least CHURN_PER_S connections closed, most of
+   * them after a single request. Counted per second, in two windows.
+   */
+  #closedAfter(served: number): void {
+    const now = performance.now();
+    const w = this.#window;
+    if (now - w.start >= 1000) {
+      // The window that ends now says whether it churned, if it was the last second's.
+      this.#churned = now - w.start < 2000 && w.once >= CHURN_PER_S && w.once > w.more;
+      w.start = now;
+      w.once = 0;
+      w.more = 0;
+    }
+    if (served <= 1) w.once++;
+    else w.more++;
+    if (!this.#churned && w.once >= CHURN_PER_S && w.once > w.more) this.#churned = true;
+  }
+
+  /** Churning now: it was, and the window is not older than two seconds (churn stopped). */
+  #churning(): boolean {
+    return this.#churned && performance.now() - this.#window.start < 2000;
+  }
+
+  #reopen: NodeJS.Immediate | null = null;
+  readonly #reopenGate = (): void => {
+    this.#reopen = null;
+    if (this.#sockets.size < this.#limit() && !this.#drainPromise && !this.#full) {
+      this.#gate.open = true;
+    }
+  };
+
+  /**
+   * The master's share binds only while most connections carry several requests: clients
+   * that open a connection per request are spread by the kernel well enough, and steering
+   * them would stop and restart accepting for nearly every connection.
+   */
+  #limit(): number {
     const share = this.#share;
-    const limit = share > 0 && share < this.#o.connectionCap ? share : this.#o.connectionCap;
-    this.#gate.open = n < limit && !this.#drainPromise && !this.#full;
-    this.#o.onConnections?.(n);
+    const cap = this.#o.connectionCap;
+    return share > 0 && share < cap && !this.#churning() ? share : cap;
   }
 
   /**
@@ -272,6 +332,8 @@ export class AppServer {
     if (closing(req)) return;
     this.requests++;
     this.inFlight++;
+    const s = req.socket as Counted;
+    s[SERVED] = (s[SERVED] ?? 0) + 1;
     const o = this.#o;
     (res as Timed)[STARTED] = performance.now();
     if (this.#leaving || o.keepAlive === 0) this.#closeAfter(req, res);
