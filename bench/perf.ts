@@ -11,7 +11,8 @@
 //
 // Flags: --workers N[,N…] (2), --threads wrk threads (2; 4 above 4 CPUs), --connections (64;
 // 256 above 4 CPUs), --duration s (5), --rounds (3), --targets id,… / --skip id,… (ids in
-// bench/lib/servers.ts), --sections hello,routes,startup, --routes-workers (2),
+// bench/lib/servers.ts), --sections hello,churn,routes,startup (churn: a new connection per
+// request, --churn-connections at a time, 32), --routes-workers (2),
 // --driver wrk|autocannon, --corral dist|src|PATH (dist: the published build, built if
 // stale and TypeScript is there; PATH: any corral cli.js),
 // --port (18440), --docs [--docs-key K: the section <!-- perf:K:begin --> … to replace;
