@@ -1,0 +1,1 @@
+export default defineEventHandler(() => ({ framework: 'nitro', pid: process.pid }));
