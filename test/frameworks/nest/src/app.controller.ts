@@ -12,4 +12,11 @@ export class AppController {
   pid(): { framework: string; pid: number } {
     return { framework: 'nest', pid: process.pid };
   }
+
+  /** Answers after 1.5 s: the request a TERM must not cut. */
+  @Get('api/slow')
+  async slow(): Promise<{ framework: string; pid: number; slow: boolean }> {
+    await new Promise((r) => setTimeout(r, 1500));
+    return { framework: 'nest', pid: process.pid, slow: true };
+  }
 }
