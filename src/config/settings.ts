@@ -179,7 +179,7 @@ export const settings = {
     section: 'App',
     doc: 'Arguments for an app that is a script: each worker runs it as `node APP ARGS…`; given after `--` on the command line (`corral APP [options] -- ARGS…`).',
     notes:
-      'The script sees them as `process.argv.slice(2)`, so command-line servers run unchanged, e.g. `corral node_modules/@react-router/serve/bin.js -- ./build/server/index.js`.',
+      'The script sees them as `process.argv.slice(2)`, so command-line servers run unchanged, e.g. `corral node_modules/@react-router/serve/bin.cjs -- ./build/server/index.js`.',
   }),
   config: setting({
     type: optionalText('FILE'),
