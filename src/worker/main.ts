@@ -14,7 +14,7 @@ import { type FromWorker, onMasterMessage, sendToMaster, type ToWorker } from '.
 import { Logger } from '../log/logger.ts';
 import { EMPTY_STATS, ProcessSampler, type RequestStats } from '../metrics/stats.ts';
 import { type Serving as App, anchorPaths, decideUpgrades, loadServing } from './app-mode.ts';
-import { AppSignals } from './app-signals.ts';
+import { APP_SIGNALS, AppSignals } from './app-signals.ts';
 import { exitWhenIdle } from './exit.ts';
 import { offerInspectPort } from './inspect-port.ts';
 import { memoryGuard } from './memory-guard.ts';
@@ -290,6 +290,13 @@ function bootFailed(err: unknown): void {
 const APP_CLEANUP_MS = 5000;
 
 function main(): void {
+  // What a preload (--import, --require) put on the app signals is the app's too: it runs
+  // after the drain, not when the signal arrives. OpenTelemetry's SDK shuts down on SIGTERM;
+  // at the signal it would drop the spans of the requests still in flight.
+  const preloaded = APP_SIGNALS.flatMap((sig) =>
+    process.listeners(sig).map((fn) => [sig, fn] as const),
+  );
+  for (const [sig, fn] of preloaded) process.removeListener(sig, fn);
   const state: State = {
     server: null,
     log: null,
@@ -309,7 +316,10 @@ function main(): void {
   let appExit: number | undefined;
   // Not process.exit() at once: the loop ends first, so 'beforeExit' listeners (OpenTelemetry's
   // SDK) flush (worker/exit.ts).
+  let leaving = false;
   const leave = (code = 0) => {
+    if (leaving) return;
+    leaving = true;
     if (state.log)
       void runHook(state.hooks, 'workerExit', state.log, { pid: process.pid, id: state.id }).then(
         () => exitWhenIdle(appExit ?? code, exit),
@@ -348,6 +358,9 @@ function main(): void {
       `drained: the app has ${closing} close listener(s) and ran ${ran} SIGTERM listener(s)`,
     );
     process.channel?.unref();
+    // The app's clean-up done and nothing of it left running: leave as usual (the workerExit
+    // hook, then exit), rather than end without the hook.
+    process.once('beforeExit', () => leave());
     const left = state.gracefulMs - (Date.now() - started);
     setTimeout(() => leave(), Math.max(0, Math.min(APP_CLEANUP_MS, left))).unref();
   };
@@ -454,6 +467,7 @@ function main(): void {
   // From here on, the app's listeners for these signals run after the drain, and its
   // process.exit() waits for the drain (app-signals.ts).
   state.signals = AppSignals.install();
+  for (const [sig, fn] of preloaded) process.on(sig, fn);
   process.exit = ((code?: number) => {
     if (draining && !drained) {
       appExit = typeof code === 'number' ? code : (process.exitCode as number | undefined);

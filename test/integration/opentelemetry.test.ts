@@ -50,6 +50,24 @@ async function receiver() {
   return { got, server, port: (server.address() as AddressInfo).port };
 }
 
+const otelEnv = (port: number): Record<string, string> => ({
+  OTEL_SERVICE_NAME: 'corral-otel-test',
+  OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
+  OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+  OTEL_TRACES_EXPORTER: 'otlp',
+  OTEL_METRICS_EXPORTER: 'none',
+  OTEL_LOGS_EXPORTER: 'none',
+  OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'http',
+  // No cloud metadata lookups; serviceinstance gives each process its own id.
+  OTEL_NODE_RESOURCE_DETECTORS: 'env,host,os,process,serviceinstance',
+  // Export only when the SDK shuts down.
+  OTEL_BSP_SCHEDULE_DELAY: '3600000',
+  OTEL_BSP_MAX_QUEUE_SIZE: '10000',
+  OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '10000',
+});
+
+const ZERO_CODE = '--node-args=--import @opentelemetry/auto-instrumentations-node/register';
+
 const total = (m: Map<number, number>) => [...m.values()].reduce((a, b) => a + b, 0);
 
 test('OpenTelemetry per worker: every span arrives across --max-requests recycles and TERM', async (t) => {
@@ -59,32 +77,9 @@ test('OpenTelemetry per worker: every span arrives across --max-requests recycle
     otlp.server.close();
   });
   const server = await startCorral(
-    [
-      LISTENER,
-      '-b',
-      '127.0.0.1:0',
-      '-w',
-      '2',
-      '--max-requests',
-      '8',
-      '--node-args=--import @opentelemetry/auto-instrumentations-node/register',
-    ],
+    [LISTENER, '-b', '127.0.0.1:0', '-w', '2', '--max-requests', '8', ZERO_CODE],
     {
-      env: {
-        OTEL_SERVICE_NAME: 'corral-otel-test',
-        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${otlp.port}`,
-        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-        OTEL_TRACES_EXPORTER: 'otlp',
-        OTEL_METRICS_EXPORTER: 'none',
-        OTEL_LOGS_EXPORTER: 'none',
-        OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'http',
-        // No cloud metadata lookups; serviceinstance gives each process its own id.
-        OTEL_NODE_RESOURCE_DETECTORS: 'env,host,os,process,serviceinstance',
-        // Export only when the SDK shuts down.
-        OTEL_BSP_SCHEDULE_DELAY: '3600000',
-        OTEL_BSP_MAX_QUEUE_SIZE: '10000',
-        OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '10000',
-      },
+      env: otelEnv(otlp.port),
     },
   );
   const servedBy = new Map<number, number>();
@@ -123,4 +118,34 @@ test('OpenTelemetry per worker: every span arrives across --max-requests recycle
   assert.equal(new Set(ids.flat()).size, ids.length);
   assert.ok(servedBy.size >= 3, `workers that served: ${servedBy.size}`);
   assert.deepEqual([...otlp.got.services], ['corral-otel-test']);
+});
+
+test("OpenTelemetry: a TERM sent to a worker itself (systemd's control-group kill) loses no span", async (t) => {
+  const otlp = await receiver();
+  t.after(() => {
+    otlp.server.closeAllConnections();
+    otlp.server.close();
+  });
+  const server = await startCorral([LISTENER, '-b', '127.0.0.1:0', '-w', '1', ZERO_CODE], {
+    env: otelEnv(otlp.port),
+  });
+  try {
+    let pid = 0;
+    for (let i = 0; i < 5; i++) {
+      const r = await get(`${server.url}/item/${i}`);
+      assert.equal(r.status, 200);
+      pid = Number(r.headers['x-pid']);
+    }
+    // A request in flight when the signal reaches the worker: the SDK's own SIGTERM listener
+    // must not shut it down before that request's span ends.
+    const slow = get(`${server.url}/slow?ms=1500`);
+    await sleep(300);
+    process.kill(pid, 'SIGTERM');
+    assert.equal((await slow).status, 200);
+    await server.waitFor(/exited/);
+  } finally {
+    assert.equal(await server.stop(), 0);
+  }
+  for (let i = 0; i < 100 && total(otlp.got.spans) < 6; i++) await sleep(50);
+  assert.equal(total(otlp.got.spans), 6, "the in-flight request's span too");
 });
