@@ -29,6 +29,8 @@ export interface Running {
   /** Resolves with the exit code (or signal name). */
   readonly exited: Promise<number | string>;
   waitFor(re: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  /** Wait until `holds(output)`; `what` names the condition in a timeout's message. */
+  waitUntil(what: string, holds: (output: string) => boolean, timeoutMs?: number): Promise<void>;
   stop(signal?: NodeJS.Signals): Promise<number | string>;
 }
 
@@ -116,21 +118,20 @@ export async function startCorral(args: string[], opts: StartOptions = {}): Prom
   );
   let dead = false;
   void exited.then(() => (dead = true));
-  const waitFor = (re: RegExp, timeoutMs = 15_000) =>
-    new Promise<RegExpMatchArray>((done, fail) => {
+  const waitUntil = (what: string, holds: (output: string) => boolean, timeoutMs = 15_000) =>
+    new Promise<void>((done, fail) => {
       const check = () => {
-        const m = out.match(re);
-        if (m) {
+        if (holds(out)) {
           cleanup();
-          done(m);
+          done();
         } else if (dead) {
           cleanup();
-          fail(new Error(`corral exited before ${re}; output:\n${out}`));
+          fail(new Error(`corral exited before ${what}; output:\n${out}`));
         }
       };
       const timer = setTimeout(() => {
         cleanup();
-        fail(new Error(`timed out waiting for ${re}; output:\n${out}`));
+        fail(new Error(`timed out waiting for ${what}; output:\n${out}`));
       }, timeoutMs);
       const cleanup = () => {
         clearTimeout(timer);
@@ -139,6 +140,18 @@ export async function startCorral(args: string[], opts: StartOptions = {}): Prom
       waiters.add(check);
       check();
     });
+  const waitFor = async (re: RegExp, timeoutMs = 15_000) => {
+    let m: RegExpMatchArray | null = null;
+    await waitUntil(
+      String(re),
+      (o) => {
+        m = o.match(re);
+        return m !== null;
+      },
+      timeoutMs,
+    );
+    return m as unknown as RegExpMatchArray;
+  };
   let log = out;
   if (opts.readyFile) {
     // The error log goes to a file: wait on the file instead of the process's output.
@@ -159,6 +172,7 @@ export async function startCorral(args: string[], opts: StartOptions = {}): Prom
     output: () => out,
     exited,
     waitFor,
+    waitUntil,
     async stop(signal = 'SIGTERM') {
       if (!dead) proc.kill(signal);
       const t = setTimeout(() => proc.kill('SIGKILL'), 20_000);

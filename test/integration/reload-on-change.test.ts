@@ -17,6 +17,7 @@ function appDir(): { dir: string; setMessage(v: string, atomic?: boolean): void 
       "import { readFileSync } from 'node:fs';",
       "import { message } from './lib/message.mjs';",
       "const motd = readFileSync(new URL('./motd.txt', import.meta.url), 'utf8').trim();",
+      "console.error('app loaded: ' + message + ' (pid ' + process.pid + ')');",
       'export default function app(_req, res) {',
       "  res.writeHead(200, { 'content-type': 'text/plain', 'x-pid': String(process.pid) });",
       "  res.end(message + ' ' + motd + '\\n');",
@@ -35,6 +36,22 @@ function appDir(): { dir: string; setMessage(v: string, atomic?: boolean): void 
   };
   setMessage('v1');
   return { dir, setMessage };
+}
+
+/**
+ * The output shows that no worker can still answer with an older edit than `v`: each worker
+ * corral booted has loaded `v`, or has exited. It can be judged once some worker has loaded `v`
+ * (after the edit): the master writes "booting worker N" to the same stderr before it sends that
+ * worker its boot message, so a worker not listed by then was booted after the edit.
+ */
+function onlyServes(v: string) {
+  return (out: string): boolean => {
+    const pids = (re: RegExp) => new Set([...out.matchAll(re)].map((m) => m[1]));
+    const loaded = pids(new RegExp(`app loaded: ${v} \\(pid (\\d+)\\)`, 'g'));
+    const exited = pids(/\(pid (\d+)\) exited/g);
+    const booted = pids(/booting worker \d+ \(pid (\d+)\)/g);
+    return loaded.size > 0 && [...booted].every((pid) => loaded.has(pid) || exited.has(pid));
+  };
 }
 
 /** Resolves once an answer's body starts with `prefix`. */
@@ -75,10 +92,18 @@ test('--reload under load: each edit (in place, then atomic twice) is served, 0 
     assert.equal(r.answered, r.issued);
     assert.deepEqual([...bodies].sort(), ['v1', 'v2', 'v3', 'v4']);
     assert.match(server.output(), /\[master\] reload: lib\/message\.mjs changed/);
-    // Settled: every worker serves the last edit.
-    const after = await load({ url: `${server.url}/`, connections: 4, total: 40 });
-    assert.equal(after.answered, 40);
-    assert.equal((await get(`${server.url}/`)).body, 'v4 motd-1\n');
+    // The first v4 answer can come while the roll for it still has older workers to replace.
+    // Once those are gone, every answer is the last edit.
+    await server.waitUntil('every older worker replaced by one serving v4', onlyServes('v4'));
+    const after = new Set<string>();
+    const settled = await load({
+      url: `${server.url}/`,
+      connections: 4,
+      total: 40,
+      onReply: (_status, body) => after.add(body),
+    });
+    assert.equal(settled.answered, 40);
+    assert.deepEqual([...after], ['v4 motd-1\n']);
   } finally {
     assert.equal(await server.stop(), 0);
   }
