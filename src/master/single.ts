@@ -7,6 +7,7 @@ import { runHook, type ServerInfo } from '../hooks.ts';
 import type { Logger } from '../log/logger.ts';
 import { decideUpgrades, loadServing } from '../worker/app-mode.ts';
 import { buildAppServer } from '../worker/serve.ts';
+import { monotonic } from './clock.ts';
 import { bindInfo, type Listener } from './listeners.ts';
 import type { SystemdNotify } from './notify.ts';
 import { trapSignals } from './signals.ts';
@@ -48,14 +49,14 @@ export async function runSingle(
         notify?.stopping('stopping');
         for (const l of listeners) l.server?.close();
         const graceMs = r.config.gracefulTimeout * 1000;
-        const started = Date.now();
+        const started = monotonic();
         const grace = setTimeout(() => {
           log.warning(`${server.inFlight} request(s) still in flight at the graceful timeout`);
           finish();
         }, graceMs);
         server
           .drain()
-          .then(() => closeApp(app.close, graceMs - (Date.now() - started), log))
+          .then(() => closeApp(app.close, graceMs - (monotonic() - started), log))
           .then(() => {
             clearTimeout(grace);
             finish();
@@ -78,7 +79,11 @@ export async function runSingle(
         log.info(`${sig} has no effect in single-process mode`);
       }
     });
+    let finished = false;
     const finish = () => {
+      // The graceful timeout and the end of the drain may both get here: stop once.
+      if (finished) return;
+      finished = true;
       untrap();
       app.listening?.closeAll();
       for (const l of listeners) l.close();
