@@ -12,12 +12,19 @@ export const FIXTURES = fileURLToPath(new URL('../fixtures/apps/', import.meta.u
 /** The (req, res) fixture app most behaviour tests serve. */
 export const LISTENER = `${FIXTURES}listener.mjs`;
 
+/** corral serving `app` on a free loopback port, plus `args`. */
+export function serveApp(app: string, args: string[], opts?: StartOptions): Promise<Running> {
+  return startCorral([app, '-b', '127.0.0.1:0', ...args], opts);
+}
+
 /** corral serving the listener fixture on a free loopback port, plus `args`. */
-export function serveListener(
-  args: string[],
-  opts?: Parameters<typeof startCorral>[1],
-): Promise<Running> {
-  return startCorral([LISTENER, '-b', '127.0.0.1:0', ...args], opts);
+export function serveListener(args: string[], opts?: StartOptions): Promise<Running> {
+  return serveApp(LISTENER, args, opts);
+}
+
+/** Run corral on `app` bound to a free loopback port, plus `args`, to completion. */
+export function runApp(app: string, args: string[], opts?: LaunchOptions) {
+  return runCorral([app, '-b', '127.0.0.1:0', ...args], opts);
 }
 
 export interface Running {

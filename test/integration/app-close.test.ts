@@ -2,20 +2,14 @@
 // a factory's close() or Symbol.asyncDispose — on TERM, on HUP and in single-process mode.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { FIXTURES, get, startCorral, workerPids } from '../helpers/corral.ts';
+import { FIXTURES, get, serveApp, startCorral, workerPids } from '../helpers/corral.ts';
 
 const closedIn = (out: string, what: string) =>
   [...out.matchAll(new RegExp(`${what} ran in (\\d+)`, 'g'))].map((m) => Number(m[1]));
 
 describe('apps closed on drain', () => {
   test("a Fastify app's onClose runs in every worker on HUP and on TERM", async () => {
-    const server = await startCorral([
-      `${FIXTURES}fastify-close.mjs`,
-      '-b',
-      '127.0.0.1:0',
-      '-w',
-      '2',
-    ]);
+    const server = await serveApp(`${FIXTURES}fastify-close.mjs`, ['-w', '2']);
     let stopped: number | string = -1;
     let first: number[] = [];
     try {
@@ -49,10 +43,7 @@ describe('apps closed on drain', () => {
   });
 
   test('a worker recycled by --max-requests closes its app', async () => {
-    const server = await startCorral([
-      `${FIXTURES}fastify-close.mjs`,
-      '-b',
-      '127.0.0.1:0',
+    const server = await serveApp(`${FIXTURES}fastify-close.mjs`, [
       '-w',
       '1',
       '--max-requests',
@@ -88,13 +79,7 @@ describe('apps closed on drain', () => {
   }
 
   test('single-process mode closes the app on TERM', async () => {
-    const server = await startCorral([
-      `${FIXTURES}fastify-close.mjs`,
-      '-b',
-      '127.0.0.1:0',
-      '-w',
-      '0',
-    ]);
+    const server = await serveApp(`${FIXTURES}fastify-close.mjs`, ['-w', '0']);
     assert.equal((await get(`${server.url}/`)).status, 200);
     assert.equal(await server.stop('SIGTERM'), 0);
     assert.deepEqual(closedIn(server.output(), 'onClose'), [server.proc.pid]);

@@ -1,7 +1,7 @@
 // Bad input at start-up: one clear line, a non-zero exit, nothing left running.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { FIXTURES, runCorral } from '../helpers/corral.ts';
+import { FIXTURES, runApp, runCorral } from '../helpers/corral.ts';
 
 function oneLine(stderr: string): string {
   const lines = stderr
@@ -37,7 +37,7 @@ test('an unknown flag is refused', async () => {
 });
 
 test('missing app file: one line, exit 4', async () => {
-  const r = await runCorral(['no/such/app.ts', '-w', '2', '-b', '127.0.0.1:0']);
+  const r = await runApp('no/such/app.ts', ['-w', '2']);
   assert.equal(r.code, 4);
   assert.match(
     r.stderr.trim(),
@@ -52,7 +52,7 @@ test('no app at all: usage line, exit 2', async () => {
 });
 
 test('an app that throws on import: the workers report it, the master exits 4 (no respawn loop)', async () => {
-  const r = await runCorral([`${FIXTURES}boot-fail.mjs`, '-w', '2', '-b', '127.0.0.1:0']);
+  const r = await runApp(`${FIXTURES}boot-fail.mjs`, ['-w', '2']);
   assert.equal(r.code, 4);
   assert.match(
     oneLine(r.stderr),
@@ -62,15 +62,7 @@ test('an app that throws on import: the workers report it, the master exits 4 (n
 });
 
 test('an app that never finishes loading: killed at --boot-timeout, three in a row stop corral (exit 3)', async () => {
-  const r = await runCorral([
-    `${FIXTURES}boot-hang.mjs`,
-    '-w',
-    '1',
-    '-b',
-    '127.0.0.1:0',
-    '--boot-timeout',
-    '1',
-  ]);
+  const r = await runApp(`${FIXTURES}boot-hang.mjs`, ['-w', '1', '--boot-timeout', '1']);
   assert.equal(r.code, 3);
   assert.equal(
     (r.stderr.match(/WORKER BOOT TIMEOUT: worker \d+ \(pid \d+\) not ready 1 s after/g) ?? [])
@@ -84,7 +76,7 @@ test('an app that never finishes loading: killed at --boot-timeout, three in a r
 });
 
 test('wrong shape: says what was found, that it never listened, and what is expected', async () => {
-  const r = await runCorral([`${FIXTURES}wrong-shape.mjs`, '-w', '1', '-b', '127.0.0.1:0']);
+  const r = await runApp(`${FIXTURES}wrong-shape.mjs`, ['-w', '1']);
   assert.equal(r.code, 4);
   assert.match(
     oneLine(r.stderr),
@@ -102,14 +94,7 @@ test('missing export: lists the exports there are', async () => {
 });
 
 test('--preload catches a broken app before any worker starts', async () => {
-  const r = await runCorral([
-    `${FIXTURES}boot-fail.mjs`,
-    '-w',
-    '2',
-    '--preload',
-    '-b',
-    '127.0.0.1:0',
-  ]);
+  const r = await runApp(`${FIXTURES}boot-fail.mjs`, ['-w', '2', '--preload']);
   assert.equal(r.code, 4);
   assert.doesNotMatch(r.stderr, /booting worker/);
   assert.match(r.stderr, /database is not reachable/);

@@ -9,7 +9,9 @@ import {
   burst,
   FIXTURES,
   get,
+  runApp,
   runCorral,
+  serveApp,
   sleep,
   startCorral,
   workerPids,
@@ -127,10 +129,9 @@ for (const [name, file] of [
 }
 
 test('a group-wide SIGTERM with a request in flight, on an app that exits in its own SIGTERM handler: the request completes', async () => {
-  const server = await startCorral(
-    [`${FIXTURES}listen-exit-on-term.mjs`, '-w', '2', '-b', '127.0.0.1:0'],
-    { detached: true },
-  );
+  const server = await serveApp(`${FIXTURES}listen-exit-on-term.mjs`, ['-w', '2'], {
+    detached: true,
+  });
   try {
     const inFlight = get(`${server.url}/slow?ms=1500`);
     await sleep(300);
@@ -147,15 +148,7 @@ test('a group-wide SIGTERM with a request in flight, on an app that exits in its
 });
 
 test('--timeout: a listen app whose handler blocks its worker is aborted and replaced; the other keeps serving', async () => {
-  const server = await startCorral([
-    `${FIXTURES}listen-http.mjs`,
-    '-w',
-    '2',
-    '-b',
-    '127.0.0.1:0',
-    '--timeout',
-    '1',
-  ]);
+  const server = await serveApp(`${FIXTURES}listen-http.mjs`, ['-w', '2', '--timeout', '1']);
   try {
     const spin = get(`${server.url}/spin`).then(
       (r) => r.status,
@@ -172,8 +165,8 @@ test('--timeout: a listen app whose handler blocks its worker is aborted and rep
 });
 
 test('upgrades: a WebSocket server on the app’s server works; without one, an upgrade request is an ordinary request', async () => {
-  const ws = await startCorral([`${FIXTURES}listen-ws.mjs`, '-w', '1', '-b', '127.0.0.1:0']);
-  const plain = await startCorral([`${FIXTURES}listen-http.mjs`, '-w', '1', '-b', '127.0.0.1:0']);
+  const ws = await serveApp(`${FIXTURES}listen-ws.mjs`, ['-w', '1']);
+  const plain = await serveApp(`${FIXTURES}listen-http.mjs`, ['-w', '1']);
   try {
     const socket = new WebSocket(ws.url.replace(/^http/, 'ws'));
     const echoed = new Promise<string>((done, fail) => {
@@ -197,7 +190,7 @@ test('upgrades: a WebSocket server on the app’s server works; without one, an 
 });
 
 test('the app closes its server: that worker drains and is replaced; nothing is lost', async () => {
-  const server = await startCorral([`${FIXTURES}listen-http.mjs`, '-w', '2', '-b', '127.0.0.1:0']);
+  const server = await serveApp(`${FIXTURES}listen-http.mjs`, ['-w', '2']);
   try {
     const closing = load({ url: `${server.url}/`, connections: 8, total: 1500, maxMs: 30_000 });
     await sleep(200);
@@ -214,10 +207,9 @@ test('the app closes its server: that worker drains and is replaced; nothing is 
 
 test('a second server with the same handler is served as one; another port is not bound, and a warning says so', async () => {
   const admin = await freePort();
-  const server = await startCorral(
-    [`${FIXTURES}listen-two-servers.mjs`, '-w', '2', '-b', '127.0.0.1:0'],
-    { env: { ADMIN_PORT: String(admin) } },
-  );
+  const server = await serveApp(`${FIXTURES}listen-two-servers.mjs`, ['-w', '2'], {
+    env: { ADMIN_PORT: String(admin) },
+  });
   try {
     const replies = await burst(`${server.url}/`, 40, 4);
     assert.ok(replies.every((r) => r.status === 200));
@@ -258,15 +250,7 @@ test('a script that never calls listen(): check and serve say so and name listen
     hangs.stderr,
     /has not called listen\(\) on an HTTP server within --boot-timeout 1 s/,
   );
-  const served = await runCorral([
-    `${FIXTURES}never-listens.mjs`,
-    '-w',
-    '1',
-    '-b',
-    '127.0.0.1:0',
-    '--boot-timeout',
-    '1',
-  ]);
+  const served = await runApp(`${FIXTURES}never-listens.mjs`, ['-w', '1', '--boot-timeout', '1']);
   assert.equal(served.code, 3);
   assert.match(
     served.stderr,
@@ -277,16 +261,9 @@ test('a script that never calls listen(): check and serve say so and name listen
 
 test('an app that changes directory while it starts: the access log stays where corral was started', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'corral-chdir-'));
-  const server = await startCorral(
-    [
-      `${FIXTURES}listen-chdir.mjs`,
-      '-w',
-      '1',
-      '-b',
-      '127.0.0.1:0',
-      '--access-logfile',
-      'access.log',
-    ],
+  const server = await serveApp(
+    `${FIXTURES}listen-chdir.mjs`,
+    ['-w', '1', '--access-logfile', 'access.log'],
     { cwd: dir },
   );
   try {

@@ -14,9 +14,9 @@ import {
   get,
   ROOT,
   runCorral,
+  serveApp,
   serveListener,
   sleep,
-  startCorral,
 } from '../helpers/corral.ts';
 import { load } from '../helpers/load.ts';
 
@@ -201,10 +201,7 @@ test('-w adaptive 1..2: grows under CPU load, returns to 1 when idle, no flappin
 });
 
 test("an app's prom-client Counter in 2 workers: /metrics serves the sum; Node's metrics per worker slot", async () => {
-  const server = await startCorral([
-    `${FIXTURES}prom-counter.mjs`,
-    '-b',
-    '127.0.0.1:0',
+  const server = await serveApp(`${FIXTURES}prom-counter.mjs`, [
     '-w',
     '2',
     '--metrics-bind',

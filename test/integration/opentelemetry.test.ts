@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
-import { get, LISTENER, sleep, startCorral } from '../helpers/corral.ts';
+import { get, serveListener, sleep } from '../helpers/corral.ts';
 
 interface Received {
   /** Server spans by the pid that sent them. */
@@ -76,12 +76,9 @@ test('OpenTelemetry per worker: every span arrives across --max-requests recycle
     otlp.server.closeAllConnections();
     otlp.server.close();
   });
-  const server = await startCorral(
-    [LISTENER, '-b', '127.0.0.1:0', '-w', '2', '--max-requests', '8', ZERO_CODE],
-    {
-      env: otelEnv(otlp.port),
-    },
-  );
+  const server = await serveListener(['-w', '2', '--max-requests', '8', ZERO_CODE], {
+    env: otelEnv(otlp.port),
+  });
   const servedBy = new Map<number, number>();
   let sent = 0;
   const send = async (n: number) => {
@@ -126,7 +123,7 @@ test("OpenTelemetry: a TERM sent to a worker itself (systemd's control-group kil
     otlp.server.closeAllConnections();
     otlp.server.close();
   });
-  const server = await startCorral([LISTENER, '-b', '127.0.0.1:0', '-w', '1', ZERO_CODE], {
+  const server = await serveListener(['-w', '1', ZERO_CODE], {
     env: otelEnv(otlp.port),
   });
   try {

@@ -4,7 +4,7 @@ import { cpSync, mkdirSync, mkdtempSync, renameSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { get, runCorral, startCorral } from '../helpers/corral.ts';
+import { get, runCorral, serveApp } from '../helpers/corral.ts';
 import { failures, load } from '../helpers/load.ts';
 
 /** An app whose answer comes from a module one directory down, and a text file it reads once. */
@@ -63,7 +63,7 @@ function bodySeen(prefix: string) {
 
 test('--reload under load: each edit (in place, then atomic twice) is served, 0 failed requests', async () => {
   const { dir, setMessage } = appDir();
-  const server = await startCorral(['app.mjs', '-w', '2', '-b', '127.0.0.1:0', '--reload'], {
+  const server = await serveApp('app.mjs', ['-w', '2', '--reload'], {
     cwd: dir,
   });
   try {
@@ -111,8 +111,9 @@ test('--reload under load: each edit (in place, then atomic twice) is served, 0 
 
 test('--reload-extra-files: a non-module file the app reads at start reloads it too', async () => {
   const { dir } = appDir();
-  const server = await startCorral(
-    ['app.mjs', '-w', '1', '-b', '127.0.0.1:0', '--reload', '--reload-extra-files', 'motd.txt'],
+  const server = await serveApp(
+    'app.mjs',
+    ['-w', '1', '--reload', '--reload-extra-files', 'motd.txt'],
     { cwd: dir },
   );
   try {
@@ -127,7 +128,7 @@ test('--reload-extra-files: a non-module file the app reads at start reloads it 
 
 test('--reload with a broken edit: the running workers keep serving; the fix is picked up', async () => {
   const { dir, setMessage } = appDir();
-  const server = await startCorral(['app.mjs', '-w', '1', '-b', '127.0.0.1:0', '--reload'], {
+  const server = await serveApp('app.mjs', ['-w', '1', '--reload'], {
     cwd: dir,
   });
   try {
@@ -154,7 +155,7 @@ test('--reload needs workers: -w 0 is refused with one line (exit 2)', async () 
 test('--reload with a .ts app: the edited TypeScript is served', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'corral-reload-hello-'));
   cpSync(new URL('../../examples/hello.ts', import.meta.url), join(dir, 'hello.ts'));
-  const server = await startCorral(['hello.ts', '-w', '1', '-b', '127.0.0.1:0', '--reload'], {
+  const server = await serveApp('hello.ts', ['-w', '1', '--reload'], {
     cwd: dir,
   });
   try {

@@ -11,8 +11,8 @@ import {
   get,
   type Reply,
   runCorral,
+  serveApp,
   sleep,
-  startCorral,
   workerPids,
 } from '../helpers/corral.ts';
 
@@ -44,7 +44,7 @@ async function requests(
 }
 
 test('-t 2: the WORKER TIMEOUT report names the function a worker is stuck in', async (t) => {
-  const server = await startCorral([APP, '-b', '127.0.0.1:0', '-w', '2', '-t', '2']);
+  const server = await serveApp(APP, ['-w', '2', '-t', '2']);
   try {
     for (const [route, fn] of [
       ['/stuck', 'spinForever'],
@@ -69,15 +69,7 @@ test('-t 2: the WORKER TIMEOUT report names the function a worker is stuck in', 
 });
 
 test('--max-worker-lifetime 2: 3,000 requests, ≥ 4 workers served, 0 failed', async (t) => {
-  const server = await startCorral([
-    APP,
-    '-b',
-    '127.0.0.1:0',
-    '-w',
-    '2',
-    '--max-worker-lifetime',
-    '2',
-  ]);
+  const server = await serveApp(APP, ['-w', '2', '--max-worker-lifetime', '2']);
   try {
     // 10 ms a request, 4 at a time: the run outlasts a lifetime whatever the machine's speed.
     const { replies, errors } = await requests(`${server.url}/slow?ms=10`, 3000, 4);
@@ -97,8 +89,9 @@ test('--reload-canary 2: a release answering 500 is rolled back under load', asy
   const dir = mkdtempSync(join(tmpdir(), 'corral-canary-'));
   const release = join(dir, 'release');
   writeFileSync(release, 'good');
-  const server = await startCorral(
-    [APP, '-b', '127.0.0.1:0', '-w', '2', '--reload-canary', '2', '--metrics-bind', '127.0.0.1:0'],
+  const server = await serveApp(
+    APP,
+    ['-w', '2', '--reload-canary', '2', '--metrics-bind', '127.0.0.1:0'],
     { env: { RELEASE_FILE: release } },
   );
   try {
@@ -135,10 +128,7 @@ test('--reload-canary 2: a release answering 500 is rolled back under load', asy
 for (const dispatch of ['shared', 'least-conn']) {
   test(`--max-worker-memory 256MiB, --dispatch ${dispatch}, 1 MiB leaked a request: peak ≤ 1.1× the limit, none failed`, async (t) => {
     const limit = 256 * 2 ** 20;
-    const server = await startCorral([
-      APP,
-      '-b',
-      '127.0.0.1:0',
+    const server = await serveApp(APP, [
       '-w',
       '2',
       '--max-worker-memory',
@@ -161,15 +151,7 @@ for (const dispatch of ['shared', 'least-conn']) {
 }
 
 test('--max-event-loop-delay 100: a worker whose loop lags on every heartbeat is replaced, replacement first', async () => {
-  const server = await startCorral([
-    APP,
-    '-b',
-    '127.0.0.1:0',
-    '-w',
-    '1',
-    '--max-event-loop-delay',
-    '100',
-  ]);
+  const server = await serveApp(APP, ['-w', '1', '--max-event-loop-delay', '100']);
   try {
     let replaced = false;
     void server.waitFor(/booting worker 2/, 30_000).then(() => (replaced = true));
@@ -194,7 +176,7 @@ test('--max-event-loop-delay 100: a worker whose loop lags on every heartbeat is
 });
 
 test('kill -9 of the master: a 7 s request in flight completes, then no worker remains', async () => {
-  const server = await startCorral([APP, '-b', '127.0.0.1:0', '-w', '1']);
+  const server = await serveApp(APP, ['-w', '1']);
   const [worker] = workerPids(server.output());
   const reply = get(`${server.url}/slow?ms=7000`);
   await sleep(1000);
