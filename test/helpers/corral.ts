@@ -191,6 +191,19 @@ export async function startCorral(args: string[], opts: StartOptions = {}): Prom
   return running;
 }
 
+/** The master's metrics server URL, from its "Metrics at:" line. */
+export function metricsUrl(server: Running): string {
+  return server.output().match(/Metrics at: (\S+)/)?.[1] as string;
+}
+
+/** The sum of a metric's samples over all its label sets, from a Prometheus text body. */
+export function metricSum(body: string, name: string): number {
+  return body
+    .split('\n')
+    .filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))
+    .reduce((a, l) => a + Number(l.split(' ').pop()), 0);
+}
+
 export interface Reply {
   status: number;
   body: string;

@@ -9,6 +9,8 @@ import {
   burst,
   FIXTURES,
   get,
+  metricSum,
+  metricsUrl,
   runApp,
   runCorral,
   serveApp,
@@ -105,12 +107,8 @@ for (const [name, file] of [
       assert.equal((await get(`${server.url}/slow?ms=3000`)).status, 503);
       // The master's /metrics counts them.
       await sleep(700);
-      const metricsUrl = server.output().match(/Metrics at: (\S+)/)?.[1] as string;
-      const m = await get(`${metricsUrl}/metrics`);
-      const total = m.body
-        .split('\n')
-        .filter((l) => l.startsWith('corral_requests_total'))
-        .reduce((a, l) => a + Number(l.split(' ').pop()), 0);
+      const m = await get(`${metricsUrl(server)}/metrics`);
+      const total = metricSum(m.body, 'corral_requests_total');
       assert.ok(total >= 6400, `corral_requests_total ${total}`);
       // The access log has their lines.
       const lines = readFileSync(log, 'utf8').split('\n').filter(Boolean);

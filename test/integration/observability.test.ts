@@ -12,6 +12,8 @@ import {
   cleanEnv,
   FIXTURES,
   get,
+  metricSum,
+  metricsUrl,
   ROOT,
   runCorral,
   serveApp,
@@ -24,6 +26,13 @@ const sock = () => join(mkdtempSync(join(tmpdir(), 'corral-')), 'ctl.sock');
 const LINE =
   /^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="[^"]*",?)*\})? -?[0-9.e+-]+|NaN|[+-]Inf$/;
 
+/** A Prometheus body's sample lines (no comments, no blanks), each checked for its shape. */
+function sampleLines(body: string): string[] {
+  const lines = body.split('\n').filter((l) => l && !l.startsWith('#'));
+  for (const l of lines) assert.match(l, LINE, `a Prometheus sample line: ${l}`);
+  return lines;
+}
+
 test('/metrics after 300 requests; /healthz and /readyz; /readyz 503 while shutting down', async () => {
   const server = await serveListener([
     '-w',
@@ -33,20 +42,16 @@ test('/metrics after 300 requests; /healthz and /readyz; /readyz 503 while shutt
     '--shutdown-delay',
     '1',
   ]);
-  const metricsUrl = server.output().match(/Metrics at: (\S+)/)?.[1] as string;
+  const metricsAt = metricsUrl(server);
   try {
     const replies = await burst(`${server.url}/`, 300, 8);
     assert.ok(replies.every((r) => r.status === 200));
     await sleep(700); // a heartbeat carries the counts to the master
-    const m = await get(`${metricsUrl}/metrics`);
+    const m = await get(`${metricsAt}/metrics`);
     assert.equal(m.status, 200);
     assert.match(String(m.headers['content-type']), /^text\/plain; version=0\.0\.4/);
-    const lines = m.body.split('\n').filter((l) => l && !l.startsWith('#'));
-    for (const l of lines) assert.match(l, LINE, `a Prometheus sample line: ${l}`);
-    const sum = (name: string) =>
-      lines
-        .filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))
-        .reduce((a, l) => a + Number(l.split(' ').pop()), 0);
+    const lines = sampleLines(m.body);
+    const sum = (name: string) => metricSum(m.body, name);
     assert.ok(
       sum('corral_requests_total') >= 300,
       `requests_total ${sum('corral_requests_total')}`,
@@ -59,11 +64,11 @@ test('/metrics after 300 requests; /healthz and /readyz; /readyz 503 while shutt
       2,
     );
     assert.match(m.body, /corral_workers\{state="ready"\} 2/);
-    assert.equal((await get(`${metricsUrl}/healthz`)).status, 200);
-    assert.equal((await get(`${metricsUrl}/readyz`)).status, 200);
+    assert.equal((await get(`${metricsAt}/healthz`)).status, 200);
+    assert.equal((await get(`${metricsAt}/readyz`)).status, 200);
     server.proc.kill('SIGTERM');
     await server.waitFor(/shutdown delay/);
-    const during = await get(`${metricsUrl}/readyz`);
+    const during = await get(`${metricsAt}/readyz`);
     assert.equal(during.status, 503);
     assert.equal((await get(`${server.url}/`)).status, 200, 'still serving during the delay');
     assert.equal(await server.exited, 0);
@@ -83,12 +88,12 @@ test("thread class: the threads' status classes and latency reach /metrics", asy
     '--metrics-bind',
     '127.0.0.1:0',
   ]);
-  const metricsUrl = server.output().match(/Metrics at: (\S+)/)?.[1] as string;
+  const metricsAt = metricsUrl(server);
   try {
     const replies = await burst(`${server.url}/`, 200, 8);
     assert.ok(replies.every((r) => r.status === 200));
     await sleep(1200); // a thread beats 4×/s to its worker, the worker 2×/s to the master
-    const m = await get(`${metricsUrl}/metrics`);
+    const m = await get(`${metricsAt}/metrics`);
     const value = (re: RegExp) => Number(m.body.match(re)?.[1] ?? Number.NaN);
     assert.ok(value(/^corral_request_duration_seconds_count (\d+)/m) >= 200, m.body);
     assert.ok(value(/^corral_requests_total\{status="2xx"\} (\d+)/m) >= 200, m.body);
@@ -207,16 +212,15 @@ test("an app's prom-client Counter in 2 workers: /metrics serves the sum; Node's
     '--metrics-bind',
     '127.0.0.1:0',
   ]);
-  const metricsUrl = server.output().match(/Metrics at: (\S+)/)?.[1] as string;
+  const metricsAt = metricsUrl(server);
   try {
     const replies = await burst(`${server.url}/`, 200, 8);
     assert.ok(replies.every((r) => r.status === 200));
     const pids = new Set(replies.map((r) => r.body));
     assert.equal(pids.size, 2, `both workers served (${[...pids].join(', ')})`);
-    const m = await get(`${metricsUrl}/metrics`);
+    const m = await get(`${metricsAt}/metrics`);
     assert.equal(m.status, 200);
-    const lines = m.body.split('\n').filter((l) => l && !l.startsWith('#'));
-    for (const l of lines) assert.match(l, LINE, `a Prometheus sample line: ${l}`);
+    const lines = sampleLines(m.body);
     assert.ok(lines.includes('app_requests_total{route="root"} 200'), m.body);
     assert.match(m.body, /# TYPE app_requests_total counter/);
     // Node's metrics: the master's (no worker label) and each worker's, by slot.
@@ -246,12 +250,12 @@ test('worker slots survive recycles: a replaced worker takes its slot, no new se
     '--max-requests',
     '20',
   ]);
-  const metricsUrl = server.output().match(/Metrics at: (\S+)/)?.[1] as string;
+  const metricsAt = metricsUrl(server);
   try {
     for (let i = 0; i < 100; i++) assert.equal((await get(`${server.url}/`)).status, 200);
     // Let the replacements finish booting and the old workers leave.
     for (let i = 0; i < 100; i++) {
-      const m = await get(`${metricsUrl}/metrics`);
+      const m = await get(`${metricsAt}/metrics`);
       if (
         /corral_workers\{state="ready"\} 2/.test(m.body) &&
         !/state="draining"\} [1-9]/.test(m.body) &&
@@ -260,7 +264,7 @@ test('worker slots survive recycles: a replaced worker takes its slot, no new se
         break;
       await sleep(100);
     }
-    const m = await get(`${metricsUrl}/metrics`);
+    const m = await get(`${metricsAt}/metrics`);
     assert.match(m.body, /corral_worker_restarts_total\{reason="max-requests"\} [2-9]/);
     const slots = [...m.body.matchAll(/^corral_worker_rss_bytes\{worker="(\d+)"\}/gm)].map(
       (x) => x[1],

@@ -9,6 +9,7 @@ import {
   alive,
   FIXTURES,
   get,
+  metricsUrl,
   type Reply,
   runCorral,
   serveApp,
@@ -117,8 +118,7 @@ test('--reload-canary 2: a release answering 500 is rolled back under load', asy
     await server.waitFor(/worker 3 \(pid \d+\) exited/);
     const after = await requests(`${server.url}/`, 100, 4);
     assert.ok(after.replies.every((r) => r.status === 200 && r.body.startsWith('good')));
-    const metricsUrl = server.output().match(/Metrics at: (\S+)/)?.[1] as string;
-    const metrics = await get(`${metricsUrl}/metrics`);
+    const metrics = await get(`${metricsUrl(server)}/metrics`);
     assert.match(metrics.body, /corral_worker_restarts_total\{reason="rollback"\} 1/);
   } finally {
     assert.equal(await server.stop(), 0);
