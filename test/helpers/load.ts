@@ -2,6 +2,7 @@
  * A bounded keep-alive load generator for behaviour tests: N connections, each sending requests
  * one after another until a total is reached or it is told to stop. Loopback only.
  */
+import assert from 'node:assert/strict';
 import { Agent, request } from 'node:http';
 
 export interface LoadResult {
@@ -98,4 +99,19 @@ export async function load(o: LoadOptions): Promise<LoadResult> {
 export function failures(r: LoadResult): string {
   const bad = [...r.statuses].filter(([s]) => s < 200 || s > 299);
   return JSON.stringify({ errors: Object.fromEntries(r.errors), non2xx: Object.fromEntries(bad) });
+}
+
+/**
+ * Load until `during` has finished (and `o.total` requests were issued), then assert that every
+ * request was answered with a 2xx: nothing lost while `during` changed the server.
+ */
+export async function loadThrough(
+  o: Omit<LoadOptions, 'until'>,
+  during: Promise<unknown>,
+): Promise<LoadResult> {
+  const r = await load({ ...o, until: during });
+  await during;
+  assert.equal(failures(r), '{"errors":{},"non2xx":{}}');
+  assert.equal(r.answered, r.issued);
+  return r;
 }
