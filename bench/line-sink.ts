@@ -50,33 +50,26 @@ interface Writer {
   done(): Promise<void>;
 }
 
+/** An async SonicBoom appending to `file`; done once it has flushed and closed. */
+function asyncSonicBoom(file: string, minLength?: number): Writer {
+  const sb = new SonicBoom({ dest: file, sync: false, append: true, minLength });
+  return {
+    write: (s) => sb.write(s),
+    done: () =>
+      new Promise((ok) => {
+        sb.once('close', () => ok());
+        sb.end();
+      }),
+  };
+}
+
 const WRITERS: Record<string, (file: string) => Writer> = {
   'corral LineSink': (file) => {
     const sink = new LineSink({ target: file, maxBuffered: 1 << 30 });
     return { write: (s) => sink.write(s), done: () => sink.close() };
   },
-  'sonic-boom (async)': (file) => {
-    const sb = new SonicBoom({ dest: file, sync: false, append: true });
-    return {
-      write: (s) => sb.write(s),
-      done: () =>
-        new Promise((ok) => {
-          sb.once('close', () => ok());
-          sb.end();
-        }),
-    };
-  },
-  'sonic-boom (async, minLength 4096)': (file) => {
-    const sb = new SonicBoom({ dest: file, sync: false, append: true, minLength: 4096 });
-    return {
-      write: (s) => sb.write(s),
-      done: () =>
-        new Promise((ok) => {
-          sb.once('close', () => ok());
-          sb.end();
-        }),
-    };
-  },
+  'sonic-boom (async)': (file) => asyncSonicBoom(file),
+  'sonic-boom (async, minLength 4096)': (file) => asyncSonicBoom(file, 4096),
 };
 
 async function run(make: (file: string) => Writer, dir: string, name: string) {
