@@ -7,6 +7,7 @@
 //   node bench/bridge.ts [--rounds 5] [--requests 300000]
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { parseArgs } from 'node:util';
+import { median } from './lib/stats.ts';
 
 const { values: opt } = parseArgs({
   options: {
@@ -110,11 +111,6 @@ for (let round = 0; round < Number(opt.rounds); round++) {
     best.set(name, [...(best.get(name) ?? []), ns]);
   }
 }
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
 console.log(`| ${'handler'.padEnd(42)} | ns/request, median | rounds (min–max) |`);
 console.log(`|${'-'.repeat(44)}|---:|---:|`);
 for (const [name, xs] of best) {
