@@ -3,7 +3,7 @@
  * drain on request. A worker whose master goes away drains and exits (no orphans).
  */
 import type { Socket } from 'node:net';
-import { type AppCloser, closeApp } from '../app/close.ts';
+import { closeApp } from '../app/close.ts';
 import { loadFailure } from '../app/load.ts';
 import { parseAppSpec } from '../app/spec.ts';
 import { loadConfigFile } from '../config/file.ts';
@@ -55,8 +55,6 @@ interface State {
   log: Logger | null;
   hooks: Hooks;
   id: number;
-  /** Closes the app once its requests are done (Fastify's close(), a factory's close()). */
-  closeApp: AppCloser | null;
   gracefulMs: number;
   /** What the worker serves, once loaded (listen mode: the app's servers, closed on drain). */
   app: App | null;
@@ -135,7 +133,6 @@ async function boot(msg: Boot, state: State) {
     });
     state.loading = null;
     state.app = app;
-    state.closeApp = app.close;
   } catch (err) {
     failed(err);
     return;
@@ -304,7 +301,6 @@ function main(): void {
     log: null,
     hooks: {},
     id: 0,
-    closeApp: null,
     gracefulMs: 0,
     app: null,
     signals: null,
@@ -339,7 +335,8 @@ function main(): void {
     // After the last request (they may still need the pools it closes), within what is left
     // of --graceful-timeout: the master kills the worker at its end anyway.
     if (state.log) {
-      await closeApp(state.closeApp, state.gracefulMs - (Date.now() - started), state.log);
+      const left = state.gracefulMs - (Date.now() - started);
+      await closeApp(state.app?.close ?? null, left, state.log);
     }
     // The app's SIGTERM listeners first, while its server still looks open (they close it
     // themselves), then whatever it left open is closed.
