@@ -62,8 +62,6 @@ interface State {
   signals: AppSignals | null;
   /** The app file is running its top-level code (a throw there is a load failure). */
   loading: string | null;
-  /** Serving: sent 'ready'. */
-  ready: boolean;
   /** Start draining (set by main()). */
   drain?: (why: string) => void;
 }
@@ -99,7 +97,6 @@ async function boot(msg: Boot, state: State) {
     }
   };
   const me = { pid: process.pid, id };
-  const failed = (err: unknown) => bootFailed(err);
   let app: App;
   let hooks: Hooks;
   try {
@@ -134,7 +131,7 @@ async function boot(msg: Boot, state: State) {
     state.loading = null;
     state.app = app;
   } catch (err) {
-    failed(err);
+    bootFailed(err);
     return;
   }
   let retired = false;
@@ -194,7 +191,6 @@ async function boot(msg: Boot, state: State) {
     }
   }
   await runHook(hooks, 'postWorkerInit', log, me);
-  state.ready = true;
   ready();
   log.debug(`booted ${app.description} in ${Math.round(performance.now() - started)} ms`);
 }
@@ -305,7 +301,6 @@ function main(): void {
     app: null,
     signals: null,
     loading: null,
-    ready: false,
   };
   const pendingConns: Socket[] = [];
   let draining = false;
@@ -443,22 +438,22 @@ function main(): void {
   process.on('SIGQUIT', quit);
   // A terminal hangup is the master's business (reload), not the worker's.
   process.on('SIGHUP', () => {});
+  /** While the app's code loads, what it throws or rejects is its load failure. */
+  const loadFailed = (err: unknown): boolean => {
+    if (state.loading === null) return false;
+    bootFailed(loadFailure(parseAppSpec(state.loading).file, err));
+    return true;
+  };
   process.on('uncaughtException', (err) => {
     // The app's top-level code threw (an ES module's error arrives here too).
-    if (state.loading !== null) {
-      bootFailed(loadFailure(parseAppSpec(state.loading).file, err));
-      return;
-    }
+    if (loadFailed(err)) return;
     state.log?.critical(`uncaught exception, worker exits: ${err.stack ?? err}`);
     exit(1);
   });
   process.on('unhandledRejection', (err) => {
-    // Before it is ready, a script's failed start-up (an async main() that threw) is a boot
+    // While it loads, a script's failed start-up (an async main() that threw) is a boot
     // failure, as under `node FILE`; once serving, one bad request must not end the worker.
-    if (!state.ready && state.app === null && state.loading !== null) {
-      bootFailed(loadFailure(parseAppSpec(state.loading).file, err));
-      return;
-    }
+    if (loadFailed(err)) return;
     state.log?.error(
       `unhandled promise rejection (worker keeps serving): ${(err as Error)?.stack ?? err}`,
     );
