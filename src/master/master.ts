@@ -201,8 +201,13 @@ export class Master {
     return [...this.#workers].filter((w) => w.active);
   }
 
+  /** How long a draining worker may take: --graceful-timeout, in ms. */
+  #graceMs(): number {
+    return this.#r.config.gracefulTimeout * 1000;
+  }
+
   #act(action: Action): void {
-    const grace = this.#r.config.gracefulTimeout * 1000;
+    const grace = this.#graceMs();
     switch (action) {
       case 'stop':
         this.#stop(this.#r.config.shutdownDelay > 0 ? 'delay' : 'graceful');
@@ -263,7 +268,7 @@ export class Master {
   scaleTo(n: number): void {
     const extra = this.#active().length - n;
     this.#setTarget(n);
-    const grace = this.#r.config.gracefulTimeout * 1000;
+    const grace = this.#graceMs();
     for (const w of this.#active().slice(n).slice(-Math.max(0, extra))) {
       w.drain(grace);
     }
@@ -350,7 +355,7 @@ export class Master {
     await runHook(this.#r.hooks, 'onReload', this.#log, this.info);
     this.#notifyRollEnd &&= 'rolling';
     // A HUP during a canary window replaces that canary.
-    if (this.#canary) this.#canary.canary.worker.drain(this.#r.config.gracefulTimeout * 1000);
+    if (this.#canary) this.#canary.canary.worker.drain(this.#graceMs());
     this.#canary = null;
     const seconds = this.#r.config.reloadCanary;
     if (seconds > 0 && this.#active().length > 0 && !this.#stopping) {
@@ -396,8 +401,7 @@ export class Master {
     this.#r = run.previous;
     this.#aggregate.count('rollback');
     const w = run.canary.worker;
-    if (w.state === 'booting' || w.state === 'ready')
-      w.drain(this.#r.config.gracefulTimeout * 1000);
+    if (w.state === 'booting' || w.state === 'ready') w.drain(this.#graceMs());
     this.#log.error(
       `reload rolled back: ${evidence}; ${w.name} stops and the ${this.#active().length} running worker(s) keep serving`,
     );
@@ -450,7 +454,7 @@ export class Master {
 
   /** A retiring worker drains once a ready, non-retiring worker can take its place. */
   #retireReplaced(): void {
-    const grace = this.#r.config.gracefulTimeout * 1000;
+    const grace = this.#graceMs();
     const retiring = [...this.#workers].filter((w) => w.retiring && w.state === 'ready');
     if (!retiring.length) return;
     const readyNew = this.#ready().length - retiring.length;
@@ -505,7 +509,7 @@ export class Master {
         if (w.state !== 'ready') return;
         this.#log.info(`${w.name}: ${why}: draining it; a replacement starts`);
         w.retire('app-closed');
-        w.drain(this.#r.config.gracefulTimeout * 1000);
+        w.drain(this.#graceMs());
         this.wakeup();
       },
       exit: (code, signal) => this.#onExit(w, code, signal),
