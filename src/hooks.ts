@@ -4,6 +4,7 @@
  * is logged with its name and never stops the server.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { loadConfigFile } from './config/file.ts';
 import type { Logger } from './log/logger.ts';
 
 /** What master-side hooks receive. */
@@ -82,6 +83,15 @@ export const HOOK_NAMES: readonly HookName[] = [
   'nworkersChanged',
   'onExit',
 ];
+
+/** The hooks a config file defines (a worker or thread loads them itself); none without one. */
+export async function loadHooks(file: string | null): Promise<Hooks> {
+  if (!file) return {};
+  const { values } = await loadConfigFile(file);
+  return Object.fromEntries(
+    HOOK_NAMES.filter((h) => typeof values[h] === 'function').map((h) => [h, values[h]]),
+  );
+}
 
 function describe(err: unknown): string {
   return err instanceof Error ? (err.stack ?? err.message) : String(err);

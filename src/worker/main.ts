@@ -6,10 +6,9 @@ import type { Socket } from 'node:net';
 import { closeApp } from '../app/close.ts';
 import { loadFailure } from '../app/load.ts';
 import { parseAppSpec } from '../app/spec.ts';
-import { loadConfigFile } from '../config/file.ts';
 import type { Config } from '../config/settings.ts';
 import { EXIT } from '../errors.ts';
-import { HOOK_NAMES, type Hooks, runHook } from '../hooks.ts';
+import { type Hooks, loadHooks, runHook } from '../hooks.ts';
 import { type FromWorker, onMasterMessage, sendToMaster, type ToWorker } from '../ipc.ts';
 import { Logger } from '../log/logger.ts';
 import { EMPTY_STATS, ProcessSampler, type RequestStats } from '../metrics/stats.ts';
@@ -23,14 +22,6 @@ import type { AppServer } from './server.ts';
 import { ThreadPool } from './thread-pool.ts';
 
 type Boot = Extract<ToWorker, { t: 'boot' }>;
-
-async function workerHooks(file: string | null): Promise<Hooks> {
-  if (!file) return {};
-  const { values } = await loadConfigFile(file);
-  return Object.fromEntries(
-    HOOK_NAMES.filter((h) => typeof values[h] === 'function').map((h) => [h, values[h]]),
-  );
-}
 
 /**
  * Heartbeat interval: twice a second (cheap, and lets the master notice a blocked event loop
@@ -100,7 +91,7 @@ async function boot(msg: Boot, state: State) {
   let app: App;
   let hooks: Hooks;
   try {
-    hooks = await workerHooks(msg.configFile);
+    hooks = await loadHooks(msg.configFile);
     state.hooks = hooks;
     await runHook(hooks, 'postFork', log, me);
     if (config.workerClass === 'thread') {

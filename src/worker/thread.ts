@@ -5,11 +5,10 @@
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { type AppCloser, closeApp } from '../app/close.ts';
 import { loadApp } from '../app/load.ts';
-import { loadConfigFile } from '../config/file.ts';
 import type { Config } from '../config/settings.ts';
 import type { TlsFiles } from '../config/tls.ts';
 import { AppLoadError, EXIT } from '../errors.ts';
-import { HOOK_NAMES, type Hooks } from '../hooks.ts';
+import { loadHooks } from '../hooks.ts';
 import type { ListenPlan } from '../ipc.ts';
 import { Logger } from '../log/logger.ts';
 import { EMPTY_STATS, ProcessSampler, type WorkerStats } from '../metrics/stats.ts';
@@ -51,14 +50,6 @@ const port = parentPort;
 const data = workerData as ThreadData;
 const post = (m: FromThread) => port?.postMessage(m);
 
-async function hooksOf(file: string | null): Promise<Hooks> {
-  if (!file) return {};
-  const { values } = await loadConfigFile(file);
-  return Object.fromEntries(
-    HOOK_NAMES.filter((h) => typeof values[h] === 'function').map((h) => [h, values[h]]),
-  );
-}
-
 async function main(): Promise<void> {
   const { config, id } = data;
   const log = new Logger({
@@ -86,7 +77,7 @@ async function main(): Promise<void> {
     });
   }, 250).unref();
   try {
-    const hooks = await hooksOf(data.configFile);
+    const hooks = await loadHooks(data.configFile);
     // A script's listen() must bind nothing here either; the thread class cannot serve it.
     const intercept = ListenInterceptor.install({ bind: null });
     const app = await loadApp(config.app ?? '', process.cwd()).catch((err) => {
