@@ -6,14 +6,12 @@
  * asked of the workers when scraped (metrics/collect.ts).
  */
 import type { WorkerMetrics } from './collect.ts';
-import { aggregate, type Family, merge, render, withLabels } from './exposition.ts';
+import { aggregate, type Family, merge, render, type Sample, withLabels } from './exposition.ts';
 import { lagFamily, nodeMetrics } from './node-process.ts';
 import { LATENCY_BUCKETS } from './stats.ts';
 import type { Status } from './status.ts';
 
 export { CONTENT_TYPE } from './exposition.ts';
-
-type Value = { value: number; labels?: Record<string, string | number>; metricName?: string };
 
 type WorkerStatus = Status['workers'][number];
 
@@ -36,7 +34,7 @@ function snapshot(
   name: string,
   help: string,
   type: 'gauge' | 'counter' | 'histogram',
-  values: Value[],
+  values: Sample[],
 ): Family {
   return { name, help, type, values };
 }
@@ -55,7 +53,7 @@ export function renderMetrics(
   const out: Family[] = [];
   const add = (m: Family) => out.push(m);
   const shown = onePerSlot(s.workers);
-  const perWorker = (f: (w: Status['workers'][number]) => number): Value[] =>
+  const perWorker = (f: (w: WorkerStatus) => number): Sample[] =>
     shown.map((w) => ({ value: f(w), labels: { worker: w.slot } }));
   const states = ['booting', 'ready', 'draining'];
   add(
@@ -76,7 +74,7 @@ export function renderMetrics(
     ),
   );
   let cumulative = 0;
-  const buckets: Value[] = LATENCY_BUCKETS.map((le, i) => {
+  const buckets: Sample[] = LATENCY_BUCKETS.map((le, i) => {
     cumulative += s.totals.latencyCounts[i] ?? 0;
     return {
       metricName: 'corral_request_duration_seconds_bucket',
