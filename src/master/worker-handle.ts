@@ -234,8 +234,7 @@ export class WorkerHandle {
 
   /** Quick stop: SIGQUIT now, SIGKILL after `graceMs` (or sooner if already due). */
   quit(graceMs: number): void {
-    this.signal('SIGQUIT');
-    this.#killAt = Math.min(this.#killAt ?? Number.POSITIVE_INFINITY, this.#clock() + graceMs);
+    this.#signalThenKill('SIGQUIT', graceMs);
   }
 
   /**
@@ -250,7 +249,12 @@ export class WorkerHandle {
 
   /** After a timeout: SIGABRT now, SIGKILL after `graceMs`. */
   abort(graceMs: number): void {
-    this.signal('SIGABRT');
+    this.#signalThenKill('SIGABRT', graceMs);
+  }
+
+  /** `sig` now; SIGKILL after `graceMs`, or at the kill deadline it already had if sooner. */
+  #signalThenKill(sig: NodeJS.Signals, graceMs: number): void {
+    this.signal(sig);
     this.#killAt = Math.min(this.#killAt ?? Number.POSITIVE_INFINITY, this.#clock() + graceMs);
   }
 
