@@ -56,10 +56,10 @@ export class Aggregate {
   /** A worker exited: keep its counts; count the restart if it was one. */
   retire(stats: WorkerStats, reason: RestartReason | null): void {
     addInto(this.#retired, stats);
-    if (reason) this.restarts.set(reason, (this.restarts.get(reason) ?? 0) + 1);
+    if (reason) this.count(reason);
   }
 
-  /** Count an event that is not a worker's exit (a reload rolled back). */
+  /** Count a restart: a worker's exit, or an event that is none (a reload rolled back). */
   count(reason: RestartReason): void {
     this.restarts.set(reason, (this.restarts.get(reason) ?? 0) + 1);
   }
