@@ -6,6 +6,7 @@
  */
 import type { Config } from '../config/settings.ts';
 import type { Logger } from '../log/logger.ts';
+import { overMemoryNote } from '../worker/memory-guard.ts';
 import { readStack } from './stack.ts';
 import type { WorkerHandle } from './worker-handle.ts';
 
@@ -13,8 +14,6 @@ import type { WorkerHandle } from './worker-handle.ts';
 export const ABORT_GRACE_MS = 1000;
 /** How long the master tries to read a blocked worker's stack before it aborts it anyway. */
 export const STACK_BUDGET_MS = 1500;
-
-const mib = (n: number) => `${Math.round(n / 2 ** 20)} MiB`;
 
 export type Watched = Pick<
   Config,
@@ -51,9 +50,7 @@ export function watch(
       w.bootTimeOut();
     } else if (w.state === 'ready' && !w.retiring) {
       if (maxWorkerMemory > 0 && w.stats.rssBytes > maxWorkerMemory) {
-        log.warning(
-          `${w.name} uses ${mib(w.stats.rssBytes)} (max-worker-memory ${mib(maxWorkerMemory)}): replacing it`,
-        );
+        log.warning(`${w.name} ${overMemoryNote(w.stats.rssBytes, maxWorkerMemory)}: replacing it`);
         w.retire('memory');
       } else if (w.expired) {
         log.info(

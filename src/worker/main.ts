@@ -16,7 +16,7 @@ import { type Serving as App, anchorPaths, decideUpgrades, loadServing } from '.
 import { APP_SIGNALS, AppSignals } from './app-signals.ts';
 import { exitWhenIdle } from './exit.ts';
 import { offerInspectPort } from './inspect-port.ts';
-import { memoryGuard } from './memory-guard.ts';
+import { memoryGuard, overMemoryNote } from './memory-guard.ts';
 import { buildAppServer } from './serve.ts';
 import type { AppServer } from './server.ts';
 import { ThreadPool } from './thread-pool.ts';
@@ -134,7 +134,6 @@ async function boot(msg: Boot, state: State) {
     server.leave(reason === 'memory');
   };
   const overMemory = config.maxWorkerMemory > 0 ? memoryGuard(config.maxWorkerMemory) : null;
-  const mib = (n: number) => `${Math.round(n / 2 ** 20)} MiB`;
   const server = buildAppServer(config, app.listener, log, {
     hooks,
     worker: me,
@@ -145,9 +144,7 @@ async function boot(msg: Boot, state: State) {
       }
       const rss = overMemory?.(n);
       if (rss && !retired) {
-        log.warning(
-          `uses ${mib(rss)} (max-worker-memory ${mib(config.maxWorkerMemory)}): asking to be replaced`,
-        );
+        log.warning(`${overMemoryNote(rss, config.maxWorkerMemory)}: asking to be replaced`);
         retire('memory');
       }
     },

@@ -17,3 +17,10 @@ export function memoryGuard(limit: number, rss = () => process.memoryUsage.rss()
     return bytes >= limit ? bytes : null;
   };
 }
+
+const mib = (n: number) => `${Math.round(n / 2 ** 20)} MiB`;
+
+/** `uses 270 MiB (max-worker-memory 256 MiB)`: a worker over its limit, as the logs say it. */
+export function overMemoryNote(rss: number, limit: number): string {
+  return `uses ${mib(rss)} (max-worker-memory ${mib(limit)})`;
+}
