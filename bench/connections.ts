@@ -6,6 +6,10 @@
 //     without them, whether they keep their keep-alive, and whether any idle one is reset.
 //
 //   node bench/connections.ts [--corral dist|src|PATH] [--handoffs 100000] [--idle 5000]
+//                             [--only memory|idle]
+//
+// The memory table also gives the master's CPU time per connection over the run (user +
+// system, from /proc), and has a row for the sync class (least-conn, one connection a worker).
 //
 // Needs wrk. Loopback only; every server is stopped before the next one starts.
 import { execFile, spawn } from 'node:child_process';
@@ -14,7 +18,7 @@ import { connect, type Socket } from 'node:net';
 import { loadavg } from 'node:os';
 import { parseArgs, promisify } from 'node:util';
 import { corralCommand } from './lib/build.ts';
-import { rssOf } from './lib/proc.ts';
+import { cpuSecondsOf, rssOf } from './lib/proc.ts';
 import { here, sleep, stopChild, waitClosed, waitHttp } from './lib/servers.ts';
 
 const run = promisify(execFile);
@@ -24,8 +28,16 @@ const { values: opt } = parseArgs({
     handoffs: { type: 'string', default: '100000' },
     idle: { type: 'string', default: '5000' },
     port: { type: 'string', default: '18480' },
+    only: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
   },
 });
+if (opt.help) {
+  console.log(
+    'node bench/connections.ts [--corral dist|src|PATH] [--handoffs 100000] [--idle 5000] [--only memory|idle] [--port 18480]',
+  );
+  process.exit(0);
+}
 const PORT = Number(opt.port);
 const URL_ = `http://127.0.0.1:${PORT}/`;
 const corral = corralCommand(opt.corral as string);
@@ -59,15 +71,17 @@ async function masterAfter(handoffs: number, extra: string[], label: string): Pr
   const s = await start(extra);
   try {
     const idle = rssOf(s.pid);
+    const cpu0 = cpuSecondsOf(s.pid);
     let done = 0;
     const t0 = performance.now();
     while (done < handoffs) {
       done += (await wrk(['-t2', '-c32', '-d3s', '-H', 'Connection: close'])).requests;
     }
     const secs = (performance.now() - t0) / 1000;
+    const cpuUs = ((cpuSecondsOf(s.pid) - cpu0) * 1e6) / done;
     await sleep(1000);
     const after = rssOf(s.pid);
-    return `| ${label} | ${mib(idle)} | ${done.toLocaleString('en')} in ${secs.toFixed(0)} s | ${mib(after)} | ${(after - idle) / 2 ** 20 >= 0 ? '+' : ''}${mib(after - idle)} |`;
+    return `| ${label} | ${mib(idle)} | ${done.toLocaleString('en')} in ${secs.toFixed(0)} s | ${mib(after)} | ${(after - idle) / 2 ** 20 >= 0 ? '+' : ''}${mib(after - idle)} | ${cpuUs.toFixed(1)} |`;
   } finally {
     await s.stop();
   }
@@ -141,28 +155,36 @@ const load0 = loadavg()
   .map((x) => x.toFixed(2))
   .join(' ');
 const handoffs = Number(opt.handoffs);
-const memory = [
-  await masterAfter(handoffs, [], 'default (shared, steered)'),
-  await masterAfter(
-    handoffs,
-    ['--dispatch', 'least-conn'],
-    'least-conn (every connection handed over)',
-  ),
-];
-const idle = await idleRun(Number(opt.idle));
+const memory =
+  opt.only === 'idle'
+    ? []
+    : [
+        await masterAfter(handoffs, [], 'default (shared, steered)'),
+        await masterAfter(
+          handoffs,
+          ['--dispatch', 'least-conn'],
+          'least-conn (every connection handed over)',
+        ),
+        await masterAfter(handoffs, ['--worker-class', 'sync'], 'sync class (least-conn)'),
+      ];
+const idle = opt.only === 'memory' ? [] : await idleRun(Number(opt.idle));
 const load1 = loadavg()
   .map((x) => x.toFixed(2))
   .join(' ');
 console.log(
   `corral from ${corral.build}; Node ${process.version}; load average ${load0} before, ${load1} after\n`,
 );
-console.log(
-  '| master, 2 workers | RSS idle, MiB | connections (one request each) | RSS after, MiB | growth, MiB |',
-);
-console.log('| --- | ---: | ---: | ---: | ---: |');
-for (const l of memory) console.log(l);
-console.log(
-  `\n| ${Number(opt.idle).toLocaleString('en')} idle keep-alive connections on 2 default workers | without them | with them |`,
-);
-console.log('| --- | ---: | ---: |');
-for (const l of idle) console.log(l);
+if (memory.length) {
+  console.log(
+    '| master, 2 workers | RSS idle, MiB | connections (one request each) | RSS after, MiB | growth, MiB | master CPU µs/connection |',
+  );
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
+  for (const l of memory) console.log(l);
+}
+if (idle.length) {
+  console.log(
+    `\n| ${Number(opt.idle).toLocaleString('en')} idle keep-alive connections on 2 default workers | without them | with them |`,
+  );
+  console.log('| --- | ---: | ---: |');
+  for (const l of idle) console.log(l);
+}

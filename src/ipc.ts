@@ -87,13 +87,29 @@ function isMessage(m: unknown): m is { t: string } {
 }
 
 /**
- * Master side: send to a worker. Returns false only when the channel is gone. (child.send's
- * own `false` means "queued behind a backlog", and the message is still delivered.)
+ * An accepted connection as libuv's handle (TCP or Pipe), before any net.Socket is made of it.
+ * It crosses IPC as child_process's `net.Native` and arrives in the worker as the same kind of
+ * handle, not as a net.Socket.
  */
-export function sendToWorker(child: ChildProcess, msg: ToWorker, handle?: Socket): boolean {
+export interface ConnHandle {
+  close(callback?: () => void): void;
+}
+
+/**
+ * Master side: send to a worker. Returns false only when the channel is gone. (child.send's
+ * own `false` means "queued behind a backlog", and the message is still delivered.) `sent` is
+ * called once the message (and the handle's fd) is written to the channel, or with the error
+ * that stopped it.
+ */
+export function sendToWorker(
+  child: ChildProcess,
+  msg: ToWorker,
+  handle?: Socket | ConnHandle,
+  sent?: (err: Error | null) => void,
+): boolean {
   if (!child.connected) return false;
   try {
-    if (handle) child.send(msg, handle);
+    if (handle) child.send(msg, handle as Socket, sent);
     else child.send(msg);
     return true;
   } catch {
@@ -119,7 +135,9 @@ export function sendToMaster(msg: FromWorker): void {
   if (process.connected) process.send?.(msg);
 }
 
-export function onMasterMessage(handlers: Handlers<ToWorker, Socket | undefined>): void {
+export function onMasterMessage(
+  handlers: Handlers<ToWorker, Socket | ConnHandle | undefined>,
+): void {
   process.on('message', (m: unknown, handle: unknown) => {
     if (!isMessage(m)) return;
     (handlers as Record<string, ((m: unknown, h: unknown) => void) | undefined>)[m.t]?.(m, handle);

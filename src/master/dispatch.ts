@@ -7,16 +7,44 @@
  * the kernel hands the next connections to the others. The master is never on a connection's
  * path.
  *
- * least-conn (sync workers, or chosen): the master accepts each connection (paused, unread)
- * and hands it to the ready worker with the fewest open connections, ties in turn. Connections
- * that arrive while no worker is ready wait here, unread, instead of being refused.
+ * least-conn (sync workers, or chosen): the master accepts each connection and hands it to the
+ * ready worker with the fewest open connections, ties in turn. As node:cluster's round-robin
+ * primary does, it takes the accepted handle from libuv (the listening handle's onconnection)
+ * and sends it over IPC as is: nothing is read and no net.Socket is built, so a connection
+ * leaves no garbage in the master beyond its IPC message. The master closes its copy once the
+ * fd is written to the channel (the worker holds its own then). Connections that arrive while
+ * no worker is ready wait here, unread, instead of being refused. Nothing reads a waiting
+ * connection, so a client that gives up while waiting is not noticed here: the worker it goes
+ * to reads the end at once and closes it.
  */
-import type { Socket } from 'node:net';
-import { sendToWorker } from '../ipc.ts';
+import type { ChildProcess } from 'node:child_process';
+import { Socket } from 'node:net';
+import { type ConnHandle, sendToWorker } from '../ipc.ts';
 import type { Listener } from './listeners.ts';
 import type { WorkerHandle } from './worker-handle.ts';
 
-type Pending = { socket: Socket; bind: number; since: number };
+/**
+ * An accepted connection: libuv's handle (TCP or Pipe), or a paused net.Socket where a
+ * listener has no handle to take connections from.
+ */
+type Conn = ConnHandle | Socket;
+type Pending = { conn: Conn; bind: number; since: number };
+
+/** A listening net.Server's libuv handle: node:cluster's round-robin primary sets the same. */
+type ListenHandle = { onconnection?: (err: number, conn?: ConnHandle) => void };
+
+function closeConn(c: Conn): void {
+  if (c instanceof Socket) c.destroy();
+  else c.close();
+}
+
+/** A socket to write on: a raw handle is wrapped only when it is answered here. */
+function socketOf(c: Conn): Socket {
+  if (c instanceof Socket) return c;
+  return new Socket({ handle: c, readable: true, writable: true } as ConstructorParameters<
+    typeof Socket
+  >[0]);
+}
 
 export interface DispatchOptions {
   /** Workers accept for themselves (shared): the master only sets fair shares. */
@@ -65,6 +93,8 @@ export class Dispatcher {
   readonly #steering: () => boolean;
   /** The share each worker was last told. */
   readonly #told = new WeakMap<WorkerHandle, number>();
+  /** Handles sent to a worker whose fd is not yet written to its channel. */
+  readonly #unsent = new WeakMap<ChildProcess, Set<ConnHandle>>();
 
   constructor(
     ready: () => readonly WorkerHandle[],
@@ -81,7 +111,17 @@ export class Dispatcher {
 
   attach(listeners: readonly Listener[]): void {
     listeners.forEach((l, bind) => {
-      l.server?.on('connection', (socket: Socket) => this.#dispatch(socket, bind));
+      const server = l.server;
+      if (!server) return;
+      const handle = (server as unknown as { _handle?: ListenHandle | null })._handle;
+      if (handle && typeof handle.onconnection === 'function') {
+        // libuv retries a failed accept (EMFILE included) on its own; nothing to hand over then.
+        handle.onconnection = (err, conn) => {
+          if (!err && conn) this.#dispatch(conn, bind);
+        };
+        return;
+      }
+      server.on('connection', (socket: Socket) => this.#dispatch(socket, bind));
     });
   }
 
@@ -105,29 +145,71 @@ export class Dispatcher {
     return best;
   }
 
-  #dispatch(socket: Socket, bind: number): void {
+  #dispatch(conn: Conn, bind: number): void {
     const worker = this.#pick();
     if (!worker) {
-      this.#wait(socket, bind, performance.now());
-      socket.once('close', () => {
-        const i = this.#pending.findIndex((p) => p.socket === socket);
-        if (i >= 0) this.#pending.splice(i, 1);
-      });
+      this.#wait(conn, bind, performance.now());
+      if (conn instanceof Socket) {
+        conn.once('close', () => {
+          const i = this.#pending.findIndex((p) => p.conn === conn);
+          if (i >= 0) this.#pending.splice(i, 1);
+        });
+      }
       return;
     }
-    this.#handTo(worker, socket, bind, performance.now());
+    this.#handTo(worker, conn, bind, performance.now());
   }
 
-  #handTo(worker: WorkerHandle, socket: Socket, bind: number, since: number): void {
+  #handTo(worker: WorkerHandle, conn: Conn, bind: number, since: number): void {
     worker.conns++;
-    if (!sendToWorker(worker.child, { t: 'conn', bind }, socket)) {
+    if (conn instanceof Socket) {
+      if (!sendToWorker(worker.child, { t: 'conn', bind }, conn)) {
+        worker.conns--;
+        this.#wait(conn, bind, since);
+      }
+      return;
+    }
+    const unsent = this.#unsentOf(worker.child);
+    unsent.add(conn);
+    const sent = sendToWorker(worker.child, { t: 'conn', bind }, conn, (err) => {
+      // Closed already: its worker left before the fd was written.
+      if (!unsent.delete(conn)) return;
+      if (!err) {
+        conn.close();
+        return;
+      }
       worker.conns--;
-      this.#wait(socket, bind, since);
+      this.#wait(conn, bind, since);
+    });
+    if (!sent) {
+      unsent.delete(conn);
+      worker.conns--;
+      this.#wait(conn, bind, since);
     }
   }
 
-  #wait(socket: Socket, bind: number, since: number): void {
-    this.#pending.push({ socket, bind, since });
+  /**
+   * child_process sends one handle at a time and queues the rest until the worker acknowledges;
+   * a worker that exits drops that queue without a word. What it dropped is closed here (the
+   * client sees its connection closed, as when a worker dies holding it), never leaked.
+   */
+  #unsentOf(child: ChildProcess): Set<ConnHandle> {
+    let set = this.#unsent.get(child);
+    if (set) return set;
+    const mine = new Set<ConnHandle>();
+    set = mine;
+    this.#unsent.set(child, mine);
+    const drop = () => {
+      for (const c of mine) c.close();
+      mine.clear();
+    };
+    child.once('disconnect', drop);
+    child.once('exit', drop);
+    return mine;
+  }
+
+  #wait(conn: Conn, bind: number, since: number): void {
+    this.#pending.push({ conn, bind, since });
     const limit = this.#queueTimeout();
     if (limit > 0 && !this.#shedTimer) {
       const every = Math.min(250, Math.max(20, limit * 250));
@@ -144,11 +226,11 @@ export class Dispatcher {
     const now = performance.now();
     while (this.#pending.length && now - (this.#pending[0] as Pending).since >= limitMs) {
       const p = this.#pending.shift() as Pending;
-      if (p.socket.destroyed) continue;
+      if (p.conn instanceof Socket && p.conn.destroyed) continue;
       this.shed++;
       this.#unlogged++;
-      if (this.#cleartext()) shed(p.socket, Math.max(1, Math.ceil(limitMs / 1000)));
-      else p.socket.destroy();
+      if (this.#cleartext()) shed(socketOf(p.conn), Math.max(1, Math.ceil(limitMs / 1000)));
+      else closeConn(p.conn);
     }
     if (this.#unlogged && now - this.#loggedAt >= 10_000) {
       this.#log(
@@ -170,7 +252,9 @@ export class Dispatcher {
       const worker = this.#pick();
       if (!worker) return;
       const p = this.#pending.shift();
-      if (p && !p.socket.destroyed) this.#handTo(worker, p.socket, p.bind, p.since);
+      if (p && !(p.conn instanceof Socket && p.conn.destroyed)) {
+        this.#handTo(worker, p.conn, p.bind, p.since);
+      }
     }
   }
 
@@ -200,7 +284,7 @@ export class Dispatcher {
   /** On stop: connections never handed out are closed. */
   dropPending(): number {
     const n = this.#pending.length;
-    for (const p of this.#pending.splice(0)) p.socket.destroy();
+    for (const p of this.#pending.splice(0)) closeConn(p.conn);
     return n;
   }
 }

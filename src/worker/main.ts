@@ -2,7 +2,7 @@
  * Worker process entry: wait for the master's boot message, load the app, serve, beat, and
  * drain on request. A worker whose master goes away drains and exits (no orphans).
  */
-import type { Socket } from 'node:net';
+import { Socket } from 'node:net';
 import { closeApp } from '../app/close.ts';
 import { loadFailure } from '../app/load.ts';
 import { parseAppSpec } from '../app/spec.ts';
@@ -389,8 +389,15 @@ function main(): void {
         },
       );
     },
-    conn: (_msg, socket) => {
-      if (!socket) return;
+    conn: (_msg, handle) => {
+      if (!handle) return;
+      // The master sends the accepted handle itself (as node:cluster's round-robin does).
+      const socket =
+        handle instanceof Socket
+          ? handle
+          : new Socket({ handle, readable: true, writable: true } as ConstructorParameters<
+              typeof Socket
+            >[0]);
       if (state.server) adopt(socket);
       else pendingConns.push(socket);
     },

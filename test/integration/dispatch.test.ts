@@ -1,6 +1,7 @@
 // How the default dispatch spreads connections and what it does at a worker's cap: workers
 // accept from the shared socket, steered by the master's fair shares.
 import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { test } from 'node:test';
@@ -176,6 +177,30 @@ test('-k sync -w 1 --queue-timeout 1: while the worker is busy 4 s, a second req
     // Once the worker is free, requests are served again.
     assert.equal((await get(`${server.url}/`)).status, 200);
     process.stdout.write(`# the 503 came after ${Math.round(waited)} ms\n`);
+  } finally {
+    assert.equal(await server.stop(), 0);
+  }
+});
+
+test('--dispatch least-conn -w 2: 400 connections handed over are all answered, by both workers, and the master keeps no fd of them', async () => {
+  const server = await serveListener(['-w', '2', '--dispatch', 'least-conn']);
+  const fds = () => readdirSync(`/proc/${server.proc.pid}/fd`).length;
+  try {
+    assert.equal((await get(`${server.url}/`)).status, 200);
+    const before = fds();
+    const pids = new Set<string>();
+    for (let i = 0; i < 40; i++) {
+      // 10 at a time, each on its own connection.
+      const replies = await Promise.all(Array.from({ length: 10 }, () => get(`${server.url}/`)));
+      for (const r of replies) {
+        assert.equal(r.status, 200);
+        pids.add(String(r.headers['x-pid']));
+      }
+    }
+    assert.equal(pids.size, 2, 'both workers answered');
+    // A handle is closed once its fd is written to the worker's channel.
+    await new Promise((r) => setTimeout(r, 200));
+    assert.ok(fds() <= before + 2, `master fds: ${before} before, ${fds()} after`);
   } finally {
     assert.equal(await server.stop(), 0);
   }
