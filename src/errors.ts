@@ -32,3 +32,8 @@ export class AppLoadError extends CorralError {
     super(message, EXIT.APP_LOAD);
   }
 }
+
+/** The exit code a failed boot reports: the error's own (a CorralError's), else APP_LOAD. */
+export function bootExitCode(err: unknown): number {
+  return (err as { exitCode?: number }).exitCode ?? EXIT.APP_LOAD;
+}

@@ -6,6 +6,7 @@
  */
 import { loadApp } from '../app/load.ts';
 import type { Config } from '../config/settings.ts';
+import { bootExitCode } from '../errors.ts';
 import { readFileSync } from '../fs.ts';
 import { Logger } from '../log/logger.ts';
 import { buildAppServer } from '../worker/serve.ts';
@@ -46,6 +47,6 @@ try {
   await new Promise((r) => setTimeout(r, 50));
   report({ t: 'rss', rssBytes: process.memoryUsage.rss(), privateBytes: privateBytes(), what });
 } catch (err) {
-  const code = (err as { exitCode?: number }).exitCode ?? 4;
+  const code = bootExitCode(err);
   report({ t: 'failed', message: (err as Error).message ?? String(err), code });
 }

@@ -7,7 +7,7 @@ import { closeApp } from '../app/close.ts';
 import { loadFailure } from '../app/load.ts';
 import { parseAppSpec } from '../app/spec.ts';
 import type { Config } from '../config/settings.ts';
-import { EXIT } from '../errors.ts';
+import { bootExitCode, EXIT } from '../errors.ts';
 import { type Hooks, loadHooks, runHook } from '../hooks.ts';
 import { type FromWorker, onMasterMessage, sendToMaster, type ToWorker } from '../ipc.ts';
 import { Logger } from '../log/logger.ts';
@@ -257,7 +257,7 @@ const exit = process.exit.bind(process) as (code?: number) => never;
 
 /** A load failure: tell the master, and leave (an app's open handles do not keep us). */
 function bootFailed(err: unknown): void {
-  const code = (err as { exitCode?: number }).exitCode ?? EXIT.APP_LOAD;
+  const code = bootExitCode(err);
   const msg: FromWorker = { t: 'boot-failed', message: (err as Error).message, code };
   const done = () => exit(code);
   // Exit once the message is written (not by disconnecting: that reads as a master gone).

@@ -7,7 +7,7 @@ import { type AppCloser, closeApp } from '../app/close.ts';
 import { loadApp } from '../app/load.ts';
 import type { Config } from '../config/settings.ts';
 import type { TlsFiles } from '../config/tls.ts';
-import { AppLoadError, EXIT } from '../errors.ts';
+import { AppLoadError, bootExitCode } from '../errors.ts';
 import { loadHooks } from '../hooks.ts';
 import type { ListenPlan } from '../ipc.ts';
 import { Logger } from '../log/logger.ts';
@@ -95,7 +95,7 @@ async function main(): Promise<void> {
     });
     for (const plan of data.listen) await server.listen(plan, config.backlog);
   } catch (err) {
-    const code = (err as { exitCode?: number }).exitCode ?? EXIT.APP_LOAD;
+    const code = bootExitCode(err);
     post({ t: 'boot-failed', message: (err as Error).message, code });
     return;
   }
