@@ -15,9 +15,7 @@ import { execFileSync, fork } from 'node:child_process';
 import {
   mkdirSync,
   mkdtempSync,
-  readdirSync,
   readFileSync,
-  readlinkSync,
   renameSync,
   rmSync,
   writeFileSync,
@@ -26,6 +24,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { basename, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { inotifyWatches } from './lib/proc.ts';
 import { median } from './lib/stats.ts';
 
 const { values: opt } = parseArgs({
@@ -76,18 +75,6 @@ const WATCHERS: Record<string, () => Promise<Start>> = {
       });
   },
 };
-
-function inotifyWatches(): number {
-  let n = 0;
-  for (const fd of readdirSync('/proc/self/fd')) {
-    try {
-      if (readlinkSync(`/proc/self/fd/${fd}`) !== 'anon_inode:inotify') continue;
-      const info = readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8');
-      n += info.split('\n').filter((l) => l.startsWith('inotify wd')).length;
-    } catch {}
-  }
-  return n;
-}
 
 interface ChildResult {
   importMs: number;

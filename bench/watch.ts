@@ -9,8 +9,6 @@ import {
   mkdirSync,
   mkdtempSync,
   readdirSync,
-  readFileSync,
-  readlinkSync,
   renameSync,
   statSync,
   watch,
@@ -19,6 +17,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { inotifyWatches } from './lib/proc.ts';
 
 const { values: opt } = parseArgs({ options: { root: { type: 'string', default: '.' } } });
 const SKIP = new Set(['node_modules', '.git']);
@@ -81,18 +80,6 @@ async function saves(name: string, start: Start): Promise<string> {
   }
   for (const w of watchers) w.close();
   return `${name.padEnd(26)} ${row.join(' · ')}`;
-}
-
-function inotifyWatches(): number {
-  let n = 0;
-  for (const fd of readdirSync('/proc/self/fd')) {
-    try {
-      if (readlinkSync(`/proc/self/fd/${fd}`) !== 'anon_inode:inotify') continue;
-      const info = readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8');
-      n += info.split('\n').filter((l) => l.startsWith('inotify wd')).length;
-    } catch {}
-  }
-  return n;
 }
 
 function cost(name: string, start: Start, root: string): string {

@@ -2,7 +2,7 @@
  * What /proc says about a server's processes: the tree under a pid, each process's resident
  * memory and CPU time. Linux only (the benches run there); elsewhere every figure reads 0.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 /** Kernel clock ticks per second for /proc/PID/stat times (USER_HZ: 100 on Linux). */
 const TICKS_PER_SECOND = 100;
@@ -73,4 +73,17 @@ export function cpuSecondsOf(pid: number): number {
 /** The command line, for telling a master from its workers. */
 export function commandOf(pid: number): string {
   return read(`/proc/${pid}/cmdline`).replaceAll('\0', ' ').trim();
+}
+
+/** inotify watches this process holds (every inotify fd's `inotify wd` lines). */
+export function inotifyWatches(): number {
+  let n = 0;
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      if (readlinkSync(`/proc/self/fd/${fd}`) !== 'anon_inode:inotify') continue;
+      const info = readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8');
+      n += info.split('\n').filter((l) => l.startsWith('inotify wd')).length;
+    } catch {}
+  }
+  return n;
 }
