@@ -49,14 +49,14 @@ export async function runSingle(
         notify?.stopping('stopping');
         for (const l of listeners) l.server?.close();
         const graceMs = r.config.gracefulTimeout * 1000;
-        const started = monotonic();
+        const deadline = monotonic() + graceMs;
         const grace = setTimeout(() => {
           log.warning(`${server.inFlight} request(s) still in flight at the graceful timeout`);
           finish();
         }, graceMs);
         server
           .drain()
-          .then(() => closeApp(app.close, graceMs - (monotonic() - started), log))
+          .then(() => closeApp(app.close, deadline - monotonic(), log))
           .then(() => {
             clearTimeout(grace);
             finish();

@@ -311,15 +311,14 @@ function main(): void {
    * Drained: the app is closed (Fastify's close(), a factory's), a listen-mode app's servers
    * close and its SIGTERM listeners run; then the worker exits.
    */
-  const afterDrain = async (started: number) => {
+  const afterDrain = async (deadline: number) => {
     drained = true;
     // The last counts, so /metrics has every request this worker served.
     if (state.sampler) sendBeat(state.server, state.sampler);
     // After the last request (they may still need the pools it closes), within what is left
     // of --graceful-timeout: the master kills the worker at its end anyway.
     if (state.log) {
-      const left = state.gracefulMs - (Date.now() - started);
-      await closeApp(state.app?.close ?? null, left, state.log);
+      await closeApp(state.app?.close ?? null, deadline - performance.now(), state.log);
     }
     // The app's SIGTERM listeners first, while its server still looks open (they close it
     // themselves), then whatever it left open is closed.
@@ -343,7 +342,7 @@ function main(): void {
     // The app's clean-up done and nothing of it left running: leave as usual (the workerExit
     // hook, then exit), rather than end without the hook.
     process.once('beforeExit', () => leave());
-    const left = state.gracefulMs - (Date.now() - started);
+    const left = deadline - performance.now();
     setTimeout(() => leave(), Math.max(0, Math.min(APP_CLEANUP_MS, left))).unref();
   };
   const drainAndExit = (why: string) => {
@@ -355,14 +354,15 @@ function main(): void {
     draining = true;
     state.log?.debug(`draining: ${why}`);
     const server = state.server;
-    const started = Date.now();
+    // The end of --graceful-timeout, on the monotonic clock.
+    const deadline = performance.now() + state.gracefulMs;
     if (!server) {
-      void afterDrain(started);
+      void afterDrain(deadline);
       return;
     }
     // A fresh count for the master, so a kill at the graceful timeout says what it cut.
     if (state.sampler) sendBeat(server, state.sampler);
-    server.drain().then(() => afterDrain(started));
+    server.drain().then(() => afterDrain(deadline));
   };
   state.drain = drainAndExit;
   const quit = async () => {

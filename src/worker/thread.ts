@@ -102,9 +102,9 @@ async function main(): Promise<void> {
   const s = server;
   port?.on('message', (m: ToThread) => {
     if (m.t === 'drain') {
-      const started = Date.now();
+      const deadline = performance.now() + config.gracefulTimeout * 1000;
       s.drain()
-        .then(() => closeApp(close, config.gracefulTimeout * 1000 - (Date.now() - started), log))
+        .then(() => closeApp(close, deadline - performance.now(), log))
         .then(() => process.exit(0));
     } else if (m.t === 'leave') s.leave();
     else if (m.t === 'reopen-logs') {
