@@ -6,7 +6,7 @@ import { parseAppSpec } from '../app/spec.ts';
 import type { Resolved } from '../config/resolve.ts';
 import { AppLoadError } from '../errors.ts';
 import { Logger } from '../log/logger.ts';
-import { parseBind } from '../master/listeners.ts';
+import { parseBind, tcpBindInfo } from '../master/listeners.ts';
 import { alternativeEntry, loadServing } from '../worker/app-mode.ts';
 import type { BindInfo } from '../worker/listen-mode.ts';
 import { enterChdir } from './chdir.ts';
@@ -17,7 +17,7 @@ function firstBind(r: Resolved): BindInfo | null {
   const a = parseBind(r.config.bind[0] ?? '127.0.0.1:8000');
   if (a.kind === 'unix') return { path: a.path };
   if (a.kind !== 'tcp') return null;
-  return { address: a.host, family: a.host.includes(':') ? 'IPv6' : 'IPv4', port: a.port };
+  return tcpBindInfo(a.host, a.port);
 }
 
 /**

@@ -325,10 +325,10 @@ export function bindInfo(l: Listener | undefined): BindInfo | null {
   if (!l.url.startsWith('http')) return null;
   const m = /^https?:\/\/\[?(?<host>.*?)\]?:(?<port>\d+)$/.exec(l.url);
   if (!m?.groups) return null;
-  const host = m.groups.host as string;
-  return {
-    address: host,
-    family: host.includes(':') ? 'IPv6' : 'IPv4',
-    port: Number(m.groups.port),
-  };
+  return tcpBindInfo(m.groups.host as string, Number(m.groups.port));
+}
+
+/** What `server.address()` says of a TCP bind: `{ address, family, port }`. */
+export function tcpBindInfo(host: string, port: number): BindInfo {
+  return { address: host, family: host.includes(':') ? 'IPv6' : 'IPv4', port };
 }
