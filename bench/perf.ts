@@ -1,7 +1,7 @@
 // corral against the servers users run instead, side by side in one run with interleaved
 // rounds: hello world (listener and fetch handler) under corral's classes and dispatch modes,
 // one plain Node process, node:cluster (round-robin and shared), a reusePort socket per
-// process and PM2 cluster mode, with keep-alive and with a new connection per request (wrk
+// process, PM2 cluster mode and Platformatic Watt, with keep-alive and with a new connection per request (wrk
 // sending `Connection: close`); realistic routes (10 KB of JSON, a 5 ms await); RSS of every
 // process; worker boot and CLI start times. Prints Markdown, writes JSON + Markdown to
 // docs/measurements/, and with --docs updates docs/benchmarks.md and its SVG charts.
@@ -18,7 +18,8 @@
 // --port (18440), --docs [--docs-key K: the section <!-- perf:K:begin --> … to replace;
 // default NCPUcpu], --no-save, --name (perf: the saved files' name), --compare CLI[:name] (another corral build's cli.js,
 // e.g. the commit before a change, measured in the same run). Needs wrk (apt-get install wrk) or falls back to
-// autocannon; PM2 and autocannon are devDependencies. Loopback only; every server it starts
+// autocannon; PM2 and autocannon are devDependencies; Watt has its own install in bench/watt/
+// (`npm run bench:setup`), and is left out with one line when it is not there. Loopback only; every server it starts
 // is stopped before the next one starts.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
@@ -76,6 +77,7 @@ const CHURN_TARGETS = new Set([
   'cluster-rr',
   'cluster-shared',
   'pm2',
+  'watt',
   'corral',
   'corral-fetch',
   'corral-least-conn',
@@ -88,6 +90,7 @@ const ROUTE_TARGETS = new Set([
   'node',
   'cluster-rr',
   'pm2',
+  'watt',
   'corral',
   'corral-fetch',
   compareName,

@@ -121,6 +121,10 @@ function shapeClaims(cells: readonly Cell[], w: number, fetch: boolean): Claim[]
     1.2,
     1.05,
   );
+  // Watt has its own install (bench/watt/): its claim is shown when it ran.
+  if (find(cells, 'watt')) {
+    add(`corral / Platformatic Watt, ${w} workers`, '≥ 1.00×', corral, series('watt'), 1, 1);
+  }
   if (fetch) {
     add(
       'fetch-handler hello / listener hello, through corral',

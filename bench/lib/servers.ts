@@ -1,11 +1,11 @@
 /**
  * The servers a bench compares: corral in each class and dispatch mode, and what users run
  * instead (one plain Node process, node:cluster in both policies, a reusePort socket per
- * process, PM2 cluster mode). Each starts on a loopback port, says which of its processes
- * is which, and stops with everything it started.
+ * process, PM2 cluster mode, Platformatic Watt). Each starts on a loopback port, says which
+ * of its processes is which, and stops with everything it started.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -254,6 +254,60 @@ function pm2(): Target {
   };
 }
 
+/**
+ * Platformatic Watt (`wattpm start`, production mode) from bench/watt/, its own install
+ * (`npm run bench:setup`): one process whose N worker threads each run baselines/single.mjs
+ * and bind the port with SO_REUSEPORT (bench/watt/watt.json). The management API stays on,
+ * as `wattpm start` has it; the socket directory it can leave behind when stopped by a
+ * signal is removed.
+ */
+function watt(): Target {
+  const root = here('watt');
+  const bin = join(root, 'node_modules/wattpm/bin/cli.js');
+  return {
+    id: 'watt',
+    label: (w) => `Platformatic Watt, ${w} workers (threads)`,
+    kind: 'baseline',
+    async start(o) {
+      if (!existsSync(bin)) {
+        throw new Error('Watt is not installed (npm run bench:setup installs it in bench/watt/)');
+      }
+      const running = await child(
+        [bin, 'start', root],
+        { PORT: String(o.port), WORKERS: String(o.workers), APP: o.app },
+        async (p) => {
+          await waitHttp(o.port);
+          // Every worker thread started (Watt names them APP_ID:INDEX), then time to listen.
+          const threads = () => {
+            try {
+              return readdirSync(`/proc/${p.pid}/task`).filter((t) =>
+                /^hello:\d+$/.test(readFileSync(`/proc/${p.pid}/task/${t}/comm`, 'utf8').trim()),
+              ).length;
+            } catch {
+              return o.workers;
+            }
+          };
+          for (let i = 0; i < 200 && threads() < o.workers; i++) await sleep(50);
+          if (o.settle !== false) await sleep(800);
+        },
+        rootIs('master', 'worker'),
+        o.live,
+      );
+      const pid = running.processes()[0]?.pid;
+      const stop = running.stop;
+      running.stop = async () => {
+        await stop();
+        if (pid)
+          rmSync(join(tmpdir(), 'platformatic', 'runtimes', String(pid)), {
+            recursive: true,
+            force: true,
+          });
+      };
+      return running;
+    },
+  };
+}
+
 /** Every target, in the order tables list them. */
 export const TARGETS: readonly Target[] = [
   corral(
@@ -299,6 +353,7 @@ export const TARGETS: readonly Target[] = [
   ),
   baseline('reuseport', (w) => `reusePort, ${w} processes`, 'baselines/reuseport.mjs'),
   pm2(),
+  watt(),
 ];
 
 /**
