@@ -89,6 +89,8 @@ export class Dispatcher {
   /** HTTP/1 in clear text: a 503 can be written (over TLS the connection is only closed). */
   readonly #cleartext: () => boolean;
   #turn = 0;
+  /** #pick()'s rank of each ready worker, kept between picks (no array per connection). */
+  readonly #ranks: number[] = [];
   /** Workers accept for themselves (shared): the master only sets fair shares. */
   readonly #steering: () => boolean;
   /** The share each worker was last told. */
@@ -125,22 +127,43 @@ export class Dispatcher {
     });
   }
 
+  /**
+   * The ready worker with the fewest connections, ties in turn. A worker whose heartbeats are
+   * late (blocked event loop) gets nothing while another is responsive; one due for
+   * replacement only when no other is ready. Called for every connection, so it allocates
+   * nothing: each candidate gets a rank (late: 2, retiring: 1), only the lowest rank present
+   * competes, and the turn rotates over the workers of that rank.
+   */
   #pick(): WorkerHandle | null {
-    // A worker whose heartbeats are late (blocked event loop) gets nothing while another is
-    // responsive; one due for replacement only when no other is ready.
     const cap = this.#capacity();
-    const all = this.#ready().filter((w) => w.conns < cap);
-    const live = all.filter((w) => !w.stale());
-    const pool = live.length ? live : all;
-    const staying = pool.filter((w) => !w.retiring);
-    const ready = staying.length ? staying : pool;
-    const n = ready.length;
+    const workers = this.#ready();
+    const ranks = this.#ranks;
+    let rank = 4;
+    let n = 0;
+    for (let i = 0; i < workers.length; i++) {
+      const w = workers[i] as WorkerHandle;
+      const r = w.conns >= cap ? 4 : (w.stale() ? 2 : 0) + (w.retiring ? 1 : 0);
+      ranks[i] = r;
+      if (r === 4) continue;
+      if (r < rank) {
+        rank = r;
+        n = 1;
+      } else if (r === rank) n++;
+    }
     if (n === 0) return null;
     this.#turn = (this.#turn + 1) % n;
+    // The first of the fewest connections, counting from the turn's worker of this rank.
     let best: WorkerHandle | null = null;
-    for (let i = 0; i < n; i++) {
-      const w = ready[(this.#turn + i) % n] as WorkerHandle;
-      if (!best || w.conns < best.conns) best = w;
+    let bestAt = n;
+    let k = 0;
+    for (let i = 0; i < workers.length; i++) {
+      const w = workers[i] as WorkerHandle;
+      if (ranks[i] !== rank) continue;
+      const at = (k++ - this.#turn + n) % n;
+      if (!best || w.conns < best.conns || (w.conns === best.conns && at < bestAt)) {
+        best = w;
+        bestAt = at;
+      }
     }
     return best;
   }

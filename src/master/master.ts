@@ -98,6 +98,8 @@ export class Master {
   #lastSample = 0;
   readonly #rollout = new Rollout();
   #wake: NodeJS.Immediate | null = null;
+  /** #dispatchable()'s answer, refilled on each call. */
+  readonly #dispatchList: WorkerHandle[] = [];
   /**
    * A HUP systemd was told about (RELOADING=1) and must hear the end of (READY=1): the config
    * is being re-read ('resolving'), then the roll runs ('rolling').
@@ -193,8 +195,12 @@ export class Master {
    * Who may get new connections: not a worker at its memory limit, even when no other is ready
    * (its connections wait in the master for the replacement), so the limit holds.
    */
-  #dispatchable(): WorkerHandle[] {
-    return this.#ready().filter((w) => w.reason !== 'memory');
+  #dispatchable(): readonly WorkerHandle[] {
+    // Asked for every handed-off connection: one array, refilled.
+    const out = this.#dispatchList;
+    out.length = 0;
+    for (const w of this.#workers) if (w.state === 'ready' && w.reason !== 'memory') out.push(w);
+    return out;
   }
 
   #active(): WorkerHandle[] {
