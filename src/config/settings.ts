@@ -398,7 +398,7 @@ export const settings = {
     section: 'Security',
     doc: "A request's whole head must arrive within this many seconds of its first byte (or of the connection opening); else 408 and the connection is closed. 0 = off.",
     notes:
-      'Stops slowloris clients that trickle a header a byte at a time, and connections that open and send nothing. An honest head is one or two packets.',
+      'Stops slowloris clients that trickle a header a byte at a time, and connections that open and send nothing. An honest head is one or two packets. Checked every second (a quarter of the timeout, if less): a slow client is answered within the timeout plus two checks.',
   }),
   bodyTimeout: setting({
     type: seconds(0),

@@ -60,22 +60,24 @@ export function limitsFrom(c: LimitSettings): Limits {
 
 /** node:http's own options and properties, set from the limits. */
 export function httpOptions(l: Limits) {
-  const timeouts = [l.headerTimeoutMs, l.bodyTimeoutMs].filter((t) => t > 0);
   return {
     // llhttp counts the target and each name and value (not separators): this is exactly what
     // the limits allow, so a head it cuts off is over one of them (414 or 431, see below).
     maxHeaderSize: Math.min(REQUEST_LIMIT_MAX.head, l.line + l.fields * l.fieldSize + 1),
     /** One over the limit, so "too many" is seen (node:http drops fields past this count). */
     maxHeadersCount: l.fields + 1,
-    headersTimeout: l.headerTimeoutMs,
-    requestTimeout: l.bodyTimeoutMs,
-    // node:http checks the two timeouts on this interval (default 30 s, which would let a
-    // 10 s header timeout run to 40 s). The check walks only connections mid-request.
-    connectionsCheckingInterval: timeouts.length
-      ? Math.min(1000, ...timeouts.map((t) => t / 4))
-      : 30_000,
     requireHostHeader: true,
   };
+}
+
+/**
+ * How often the worker looks for slow clients (header and body timeouts): a quarter of the
+ * shorter timeout, at most every second (node:http's own default check is every 30 s, which
+ * would let a 10 s header timeout run to 40 s); 0 when both are off.
+ */
+export function slowCheckEveryMs(l: Limits): number {
+  const timeouts = [l.headerTimeoutMs, l.bodyTimeoutMs].filter((t) => t > 0);
+  return timeouts.length ? Math.min(1000, ...timeouts.map((t) => t / 4)) : 0;
 }
 
 /** Why a request or connection was refused: its status and a phrase for the log line. */

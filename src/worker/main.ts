@@ -137,17 +137,23 @@ async function boot(msg: Boot, state: State) {
   const server = buildAppServer(config, app.listener, log, {
     hooks,
     worker: me,
-    onRequestDone: (n) => {
-      if (msg.maxRequests > 0 && n >= msg.maxRequests && !retired) {
-        log.info(`served ${n} requests (max-requests ${msg.maxRequests}): asking to be replaced`);
-        retire('max-requests');
-      }
-      const rss = overMemory?.(n);
-      if (rss && !retired) {
-        log.warning(`${overMemoryNote(rss, config.maxWorkerMemory)}: asking to be replaced`);
-        retire('memory');
-      }
-    },
+    // Nothing runs after each request unless a limit needs counting.
+    onRequestDone:
+      msg.maxRequests > 0 || overMemory
+        ? (n) => {
+            if (msg.maxRequests > 0 && n >= msg.maxRequests && !retired) {
+              log.info(
+                `served ${n} requests (max-requests ${msg.maxRequests}): asking to be replaced`,
+              );
+              retire('max-requests');
+            }
+            const rss = overMemory?.(n);
+            if (rss && !retired) {
+              log.warning(`${overMemoryNote(rss, config.maxWorkerMemory)}: asking to be replaced`);
+              retire('memory');
+            }
+          }
+        : undefined,
     // Like Gunicorn's sync timeout: the app may still be running that request, so the worker goes.
     onTimedOut: config.workerClass === 'sync' ? () => retire('request-timeout') : undefined,
     onHandoffClosed: batchClosed(),

@@ -15,6 +15,7 @@ import type { AccessLog } from '../log/access.ts';
 import { RequestStats } from '../metrics/stats.ts';
 import { type ForwardedPolicy, POLICY, schemeConflict } from '../proxy/client.ts';
 import { AcceptGate } from './accept-gate.ts';
+import { ConnectionList } from './connections.ts';
 import {
   closing,
   httpOptions,
@@ -23,6 +24,7 @@ import {
   refuseRequest,
   refuseUpgrade,
   silence,
+  slowCheckEveryMs,
 } from './limits.ts';
 import { carryPeer, type ProxyProtocolOptions, readProxyHeader } from './proxy-protocol.ts';
 import { createServers, type WireServers } from './wire.ts';
@@ -90,14 +92,13 @@ const CLEARTEXT_H1: Wire = { tls: null, h1: true, h2: false };
 const SESSION = Symbol('corral.h2session');
 type Carrying = Socket & { [SESSION]?: ServerHttp2Session };
 
-/** Requests served on a connection, kept on its socket. */
-const SERVED = Symbol('corral.served');
-type Counted = Socket & { [SERVED]?: number };
 /** One-request connections closed per second from which the fair share stops binding. */
 const CHURN_PER_S = 100;
 
 /** When a response's request started (performance.now()), kept on the response itself. */
 const STARTED = Symbol('corral.started');
+/** Node's global `performance` is a getter: read once, not on every request. */
+const clock = globalThis.performance;
 type Timed = ServerResponse & { [STARTED]: number };
 
 export class AppServer {
@@ -107,7 +108,8 @@ export class AppServer {
   /** Status classes and latency, for the heartbeat (and so for /metrics). */
   readonly stats = new RequestStats();
   readonly #o: AppServerOptions;
-  readonly #sockets = new Set<Socket>();
+  /** Open connections (a list, not a Set: see connections.ts). */
+  readonly #sockets = new ConnectionList();
   readonly #listeners: NetServer[] = [];
   /** Pauses accepting on the listeners: at the cap, or above the master's fair share. */
   readonly #gate = new AcceptGate();
@@ -123,8 +125,6 @@ export class AppServer {
   readonly #running = new Set<Timed>();
   /** The one 'close' listener every response gets (`this` is the response): no closure each. */
   readonly #closed: (this: ServerResponse) => void;
-  /** While draining or at the connection cap: when each connection last went idle. */
-  readonly #idleSince = new Map<Socket, number>();
   #sweep: NodeJS.Timeout | null = null;
   #drainPromise: Promise<void> | null = null;
   /** Due for replacement: keep serving, but send keep-alive clients elsewhere. */
@@ -142,6 +142,9 @@ export class AppServer {
     const server = this;
     this.#closed = function (this: ServerResponse) {
       server.#done(this as Timed);
+    };
+    this.#untrack = function (this: Socket) {
+      server.#untracked(this);
     };
     const keepAliveMs = Math.max(1, opts.keepAlive * 1000);
     const { maxHeadersCount, ...limitOptions } = httpOptions(opts.limits);
@@ -162,16 +165,17 @@ export class AppServer {
         if (s) Object.assign(s, { [POLICY]: opts.forwarded });
       }
     }
-    // node:http starts tracking connections (idle closing, header and request timeouts) on
-    // 'listening'. Our HTTP server never listens itself (sockets arrive from the master or
-    // from per-bind listeners), so tell it to start now.
-    this.http.emit('listening');
+    // node:http would start its own connection tracking on 'listening', which is never
+    // emitted here (the server never listens itself): corral tracks connections and finds
+    // slow clients itself (connections.ts), for less than node's tracking costs.
+    const checkEvery = slowCheckEveryMs(opts.limits);
+    if (checkEvery > 0) setInterval(() => this.#endSlowClients(), checkEvery).unref();
     // Over TLS, node:http's per-connection state lives on the TLS socket: track that one
     // from the handshake on, in place of the TCP socket under it.
     this.#wire.secure?.on('secureConnection', (tls: Wrapping) => {
       const raw = tls._parent;
       if (!raw || !this.#sockets.delete(raw)) return;
-      this.#idleSince.delete(raw);
+      raw.off('close', this.#untrack);
       carryPeer(raw, tls);
       this.#track(tls);
     });
@@ -187,7 +191,7 @@ export class AppServer {
         if (refuseUpgrade(req, socket as Socket, opts.limits, opts.onRefused)) return;
         this.#upgraded.add(socket);
         // The sweep may have marked it idle when it connected: from now on it is the app's.
-        this.#idleSince.delete(socket as Socket);
+        this.#sockets.markIdle(socket as Socket, 0);
         upgrade(req, socket, head, context);
       });
     }
@@ -197,18 +201,28 @@ export class AppServer {
     }
   }
 
-  /** Count a connection until it closes; at the cap, start closing idle keep-alive ones. */
+  /**
+   * Count a connection until it closes; at the cap, start closing idle keep-alive ones. The
+   * socket gets corral's properties here, before node:http adds its own, so every socket keeps
+   * one shape from now on (a property added on its first request gave node's own functions
+   * two shapes to handle); one shared 'close' listener, no closure per connection.
+   */
   #track(socket: Socket): void {
     this.#sockets.add(socket);
     this.#counted();
     if (this.#sockets.size >= this.#o.connectionCap) this.#squeeze();
-    socket.once('close', () => {
-      this.#sockets.delete(socket);
-      this.#idleSince.delete(socket);
-      this.#closedAfter((socket as Counted)[SERVED] ?? 0);
-      this.#counted();
-      this.#checkDrained();
-    });
+    socket.on('close', this.#untrack);
+  }
+
+  /** A tracked connection closed (`this` is its socket). */
+  readonly #untrack: (this: Socket) => void;
+
+  #untracked(socket: Socket): void {
+    const served = this.#sockets.served(socket);
+    if (!this.#sockets.delete(socket)) return;
+    this.#closedAfter(served);
+    this.#counted();
+    this.#checkDrained();
   }
 
   /**
@@ -229,7 +243,8 @@ export class AppServer {
    * them after a single request. Counted per second, in two windows.
    */
   #closedAfter(served: number): void {
-    const now = performance.now();
+    const now = clock.now();
+    this.#clock = now;
     const w = this.#window;
     if (now - w.start >= 1000) {
       // The window that ends now says whether it churned, if it was the last second's.
@@ -243,9 +258,12 @@ export class AppServer {
     if (!this.#churned && w.once >= CHURN_PER_S && w.once > w.more) this.#churned = true;
   }
 
+  /** The clock as last read on the connection or request path (performance.now()). */
+  #clock = 0;
+
   /** Churning now: it was, and the window is not older than two seconds (churn stopped). */
   #churning(): boolean {
-    return this.#churned && performance.now() - this.#window.start < 2000;
+    return this.#churned && this.#clock - this.#window.start < 2000;
   }
 
   #reopen: NodeJS.Immediate | null = null;
@@ -332,10 +350,11 @@ export class AppServer {
     if (closing(req)) return;
     this.requests++;
     this.inFlight++;
-    const s = req.socket as Counted;
-    s[SERVED] = (s[SERVED] ?? 0) + 1;
+    this.#sockets.countRequest(req.socket);
     const o = this.#o;
-    (res as Timed)[STARTED] = performance.now();
+    const now = clock.now();
+    this.#clock = now;
+    (res as Timed)[STARTED] = now;
     if (this.#leaving || o.keepAlive === 0) this.#closeAfter(req, res);
     if (o.requestTimeout > 0) this.#running.add(res as Timed);
     res.on('close', this.#closed);
@@ -363,7 +382,7 @@ export class AppServer {
   /** A response is done: finished, or cut short by the client or a timeout. */
   #done(res: Timed): void {
     this.inFlight--;
-    const end = performance.now();
+    const end = clock.now();
     const start = res[STARTED];
     const req = res.req;
     const { accessLog, afterRequest } = this.#o;
@@ -373,14 +392,29 @@ export class AppServer {
     afterRequest?.(req, res, this.requests);
     // (An HTTP/2 stream's socket is its session's, idle or not: sessions close by GOAWAY.)
     if (this.#sweep && !isH2(req) && !req.socket?.destroyed) {
-      this.#idleSince.set(req.socket, Date.now());
+      this.#sockets.markIdle(req.socket, Date.now());
+    }
+  }
+
+  /**
+   * --header-timeout and --body-timeout: a connection whose request head or body is arriving
+   * too slowly is answered 408 and closed, as node:http does for its own timeouts (the same
+   * 'clientError' path, so the answer and the log line are the same).
+   */
+  #endSlowClients(): void {
+    const { headerTimeoutMs, bodyTimeoutMs } = this.#o.limits;
+    const slow = this.#sockets.slow(clock.now(), headerTimeoutMs, bodyTimeoutMs, startedAt);
+    for (const socket of slow) {
+      if (socket.destroyed) continue;
+      if (socket.listenerCount('error') === 0) socket.on('error', noop);
+      this.http.emit('clientError', requestTimeout(), socket);
     }
   }
 
   /** Answer requests that ran past the request timeout; later writes by the app are dropped. */
   #cutSlowRequests(): void {
     const limit = this.#o.requestTimeout * 1000;
-    const now = performance.now();
+    const now = clock.now();
     for (const res of this.#running) {
       const ran = now - res[STARTED];
       if (ran < limit) continue;
@@ -416,17 +450,22 @@ export class AppServer {
     // node:http turns Nagle off on the sockets it accepts (noDelay); these were accepted by
     // the master, so do it here: a response written in pieces must not wait for an ACK.
     socket.setNoDelay(true);
-    this.#accept(socket);
+    const proxy = this.#o.proxyProtocol;
+    if (proxy) readProxyHeader(socket, proxy, this.#connect);
+    else this.#connect(socket);
   }
 
-  /** Every connection comes in here: through the PROXY header reader first, when it is on. */
+  /**
+   * Every connection comes in here: through the PROXY header reader first, when it is on.
+   * A socket our own listener accepted is already reading, and node:http takes its reads over,
+   * as for the sockets node:http accepts itself; a handed-off one, or one whose PROXY header
+   * was read, is resumed.
+   */
   #accept = (socket: Socket): void => {
+    if (this.#noDelayInherited) markNoDelay(socket);
     const proxy = this.#o.proxyProtocol;
-    if (proxy) {
-      readProxyHeader(socket, proxy, this.#connect);
-    } else {
-      this.#connect(socket);
-    }
+    if (proxy) readProxyHeader(socket, proxy, this.#connect);
+    else this.#take(socket);
   };
 
   #connect = (socket: Socket): void => {
@@ -436,13 +475,19 @@ export class AppServer {
     if (!this.#wire.secure) socket.resume();
   };
 
+  /** TCP_NODELAY is set on a listening socket, so the sockets it accepts have it already. */
+  #noDelayInherited = false;
+
   /**
    * Accept connections ourselves: on an inherited listening fd (shared) or an own
    * SO_REUSEPORT socket. Each listener feeds the one HTTP server.
    */
   listen(plan: ListenPlan, backlog: number): Promise<void> {
     if (plan.kind === 'handoff') return Promise.resolve();
-    const listener = createNetServer({ noDelay: true }, this.#accept);
+    // Cleartext: the options node:http's own server listens with (half-open: node:http ends
+    // the socket itself). TLS sockets are ended by the TLS layer.
+    const allowHalfOpen = !this.#wire.secure;
+    const listener = createNetServer({ noDelay: true, allowHalfOpen }, this.#accept);
     this.#listeners.push(listener);
     const opts =
       plan.kind === 'fd'
@@ -453,6 +498,11 @@ export class AppServer {
       listener.listen(opts, () => {
         listener.off('error', fail);
         this.#gate.add(listener);
+        if (noDelayOnListener(listener)) {
+          // Accepted sockets inherit it: no setsockopt per connection.
+          Object.assign(listener, { noDelay: false });
+          this.#noDelayInherited = true;
+        }
         done();
       });
     });
@@ -471,7 +521,7 @@ export class AppServer {
       this.#leaving = true;
       // HTTP/2: GOAWAY; each session closes once its open streams are done.
       for (const session of this.#sessions) session.close();
-      for (const socket of this.#sockets) {
+      for (const socket of this.#sockets.snapshot()) {
         if (this.#upgraded.has(socket) || (socket as Carrying)[SESSION]) continue;
         const res = (socket as WithMessage)._httpMessage;
         if (res && !res.headersSent) res.setHeader('connection', 'close');
@@ -496,11 +546,11 @@ export class AppServer {
   #squeeze(): void {
     if (this.#sweep) return;
     const now = Date.now();
-    for (const socket of this.#sockets) {
+    for (const socket of this.#sockets.snapshot()) {
       // Upgraded connections are the app's (WebSocket): they are never idle in HTTP's sense.
       // HTTP/2 sessions close by GOAWAY (drain) or their own keep-alive timeout.
       if (this.#upgraded.has(socket) || (socket as Carrying)[SESSION]) continue;
-      if (!(socket as WithMessage)._httpMessage) this.#idleSince.set(socket, now);
+      if (!(socket as WithMessage)._httpMessage) this.#sockets.markIdle(socket, now);
     }
     this.#sweep = setInterval(() => this.#closeIdle(), 100);
     this.#sweep.unref();
@@ -513,20 +563,23 @@ export class AppServer {
     if (!this.#drainPromise && this.#sockets.size <= cap - 1 - Math.floor(cap / 10)) {
       clearInterval(this.#sweep ?? undefined);
       this.#sweep = null;
-      this.#idleSince.clear();
+      this.#sockets.clearIdle();
       return;
     }
     const now = Date.now();
-    for (const [socket, since] of this.#idleSince) {
+    const sockets = this.#sockets;
+    for (const socket of sockets.snapshot()) {
+      const since = sockets.idleSince(socket);
+      if (since === 0) continue;
       const busy =
         (socket as WithMessage)._httpMessage ||
         this.#upgraded.has(socket) ||
         (socket as Carrying)[SESSION];
-      if (busy) this.#idleSince.delete(socket);
+      if (busy) sockets.markIdle(socket, 0);
       else if (now - since < IDLE_GRACE_MS) continue;
       else if (!socket.writableEnded) {
         socket.end();
-        this.#idleSince.set(socket, now);
+        sockets.markIdle(socket, now);
       } else {
         // Ended a grace ago and still open: a client that ignores our FIN (a slowloris
         // trickling its head) must not keep the slot.
@@ -562,6 +615,39 @@ export class AppServer {
     }
   }
 }
+
+/**
+ * Linux: a socket accept() returns inherits TCP_NODELAY from the listening socket. Set it there
+ * once, and node:net need not set it on every connection (a system call each, as node:http's
+ * own server does). False where it cannot be set (a unix socket) or might not be inherited.
+ */
+function noDelayOnListener(listener: NetServer): boolean {
+  if (process.platform !== 'linux') return false;
+  const handle = (listener as unknown as { _handle?: { setNoDelay?(on: boolean): number } })
+    ._handle;
+  return handle?.setNoDelay?.(true) === 0;
+}
+
+/** node:net's own record that a socket has TCP_NODELAY (found on the first socket). */
+let kSetNoDelay: symbol | null | undefined;
+
+/**
+ * Tell node:net the socket already has TCP_NODELAY, so the app's `setNoDelay(false)` still
+ * turns it off (node:net skips a call that changes nothing by its own record).
+ */
+function markNoDelay(socket: Socket): void {
+  if (kSetNoDelay === undefined) {
+    kSetNoDelay =
+      Object.getOwnPropertySymbols(socket).find((s) => s.description === 'kSetNoDelay') ?? null;
+  }
+  if (kSetNoDelay) (socket as unknown as Record<symbol, boolean>)[kSetNoDelay] = true;
+}
+
+const startedAt = (res: ServerResponse) => (res as Timed)[STARTED];
+const noop = () => {};
+/** The error node:http reports its own header and request timeouts with. */
+const requestTimeout = () =>
+  Object.assign(new Error('Request timeout'), { code: 'ERR_HTTP_REQUEST_TIMEOUT' });
 
 const TIMEOUT_HEADERS = { 'content-type': 'text/plain', connection: 'close' };
 const TIMEOUT_HEADERS_H2 = { 'content-type': 'text/plain' };
