@@ -21,6 +21,8 @@ if (
   )
 ) {
   process.getBuiltinModule('node:v8').setFlagsFromString('--semi-space-growth-factor=1');
+  // Single-process mode (-w 0) serves the app in this process: it gives V8's default back.
+  Object.assign(process, { [Symbol.for('corral.youngGenerationCapped')]: true });
 }
 // Node's on-disk compile cache (Node >= 22.1): a second start reuses the compiled code of
 // corral's modules. serve hands the same directory to its workers.

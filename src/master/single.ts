@@ -19,7 +19,11 @@ export async function runSingle(
   notify: SystemdNotify | null = null,
   tlsFiles: TlsFiles | null = null,
 ): Promise<number> {
-  // The app runs here as under `node APP` (a script's listen() is served on corral's binds).
+  // The app runs here as under `node APP` (a script's listen() is served on corral's binds),
+  // with V8's own young generation: bin/corral.js keeps a master's small.
+  if ((process as unknown as Record<symbol, unknown>)[Symbol.for('corral.youngGenerationCapped')]) {
+    process.getBuiltinModule('node:v8').setFlagsFromString('--semi-space-growth-factor=2');
+  }
   const app = await loadServing({
     spec: r.config.app ?? '',
     args: r.config.args,
