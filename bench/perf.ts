@@ -10,7 +10,7 @@
 //   node bench/perf.ts --workers 1,2,4,8,12 --threads 4 --connections 256 --sections hello
 //
 // Flags: --workers N[,N…] (2), --threads wrk threads (2; 4 above 4 CPUs), --connections (64;
-// 256 above 4 CPUs), --duration s (5), --rounds (3), --targets id,… / --skip id,… (ids in
+// 256 above 4 CPUs), --duration s (5), --warmup s (3: the same load first, to steady state), --rounds (3), --targets id,… / --skip id,… (ids in
 // bench/lib/servers.ts), --sections hello,churn,routes,startup (churn: a new connection per
 // request, --churn-connections at a time, 32), --routes-workers (2),
 // --driver wrk|autocannon, --corral dist|src|PATH (dist: the published build, built if
@@ -41,6 +41,7 @@ const { values: opt } = parseArgs({
     threads: { type: 'string', default: big ? '4' : '2' },
     connections: { type: 'string', default: big ? '256' : '64' },
     duration: { type: 'string' },
+    warmup: { type: 'string' },
     rounds: { type: 'string' },
     targets: { type: 'string' },
     skip: { type: 'string' },
@@ -59,7 +60,15 @@ const { values: opt } = parseArgs({
 });
 const seconds = Number(opt.duration ?? (opt.quick ? 2 : 5));
 const rounds = Number(opt.rounds ?? (opt.quick ? 1 : 3));
-const shape = { seconds, connections: Number(opt.connections), threads: Number(opt.threads) };
+// Every server gets the same load for this long before each measured run: steady state is
+// what the claims are about (bench/lib/measure.ts says why 3 s).
+const warmup = Number(opt.warmup ?? (opt.quick ? 1 : 3));
+const shape = {
+  seconds,
+  warmup,
+  connections: Number(opt.connections),
+  threads: Number(opt.threads),
+};
 const counts = (opt.workers ?? '2').split(',').map(Number);
 const sections = new Set((opt.sections ?? '').split(','));
 const port = Number(opt.port);
@@ -127,7 +136,7 @@ const runsPerRound =
     : 0) +
   (sections.has('routes') ? 2 * targets.filter((t) => ROUTE_TARGETS.has(t.id)).length : 0);
 process.stderr.write(
-  `${targets.length} servers, ${counts.join('/')} workers, ${rounds} round(s) of ${runsPerRound} runs × ~${seconds + 3} s ≈ ${Math.ceil((rounds * runsPerRound * (seconds + 3)) / 60)} min, plus start-up timings; load from ${driver.name}\n`,
+  `${targets.length} servers, ${counts.join('/')} workers, ${rounds} round(s) of ${runsPerRound} runs × ~${seconds + warmup + 2} s ≈ ${Math.ceil((rounds * runsPerRound * (seconds + warmup + 2)) / 60)} min, plus start-up timings; load from ${driver.name}\n`,
 );
 
 const machine = describeMachine(driver.name);

@@ -26,9 +26,15 @@ export interface LoadShape {
   readonly path: string;
   /** A new connection per request. */
   readonly close?: boolean;
+  /**
+   * Seconds of the same load before the measured run (default 1). A fresh Node process needs
+   * about 3 s of connection churn before its JIT settles (every server: the first second runs
+   * at about half the steady rate), far less with keep-alive.
+   */
+  readonly warmup?: number;
 }
 
-/** Start `target`, warm it up for a second, load it, and stop it. */
+/** Start `target`, warm it up (`shape.warmup` s), load it, and stop it. */
 export async function measure(
   target: Target,
   start: StartOptions,
@@ -40,7 +46,7 @@ export async function measure(
   try {
     const url = `http://127.0.0.1:${start.port}${shape.path}`;
     const idle = new Map(server.processes().map((p) => [p.pid, rssOf(p.pid)]));
-    await driver.load({ ...shape, url, seconds: 1 });
+    await driver.load({ ...shape, url, seconds: shape.warmup ?? 1 });
     const procs = server.processes();
     const cpu0 = procs.map((p) => cpuSecondsOf(p.pid));
     const r = await driver.load({ ...shape, url });

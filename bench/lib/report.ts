@@ -31,7 +31,13 @@ export interface Results {
   readonly command: string;
   readonly date: string;
   readonly corralBuild: string;
-  readonly shape: { seconds: number; connections: number; threads: number; rounds: number };
+  readonly shape: {
+    seconds: number;
+    warmup?: number;
+    connections: number;
+    threads: number;
+    rounds: number;
+  };
   /** Hello world: one list of cells per worker count. */
   readonly hello: Map<number, Cell[]>;
   /** Hello world with a new connection per request, and how many at a time. */
@@ -274,7 +280,7 @@ export function render(
   const md: string[] = [
     `**Machine:** ${machineLine(r.machine)}`,
     '',
-    `**Command:** \`${r.command}\` (${r.date}; corral from ${r.corralBuild}). Load: ${r.machine.driver} with ${r.shape.threads} threads and ${r.shape.connections} keep-alive connections, ${r.shape.seconds} s per run after a 1 s warm-up; ${r.shape.rounds} round${r.shape.rounds > 1 ? 's' : ''}, every server once per round in a rotating order. "req/s, best" is the best round, "all rounds" the worst–best spread; latencies are the best round's; the claims are medians of the round-by-round ratios. "server CPU µs/req" is the CPU time of all the server's processes (master included) per request, median of the rounds: it moves less than req/s when the machine is shared.`,
+    `**Command:** \`${r.command}\` (${r.date}; corral from ${r.corralBuild}). Load: ${r.machine.driver} with ${r.shape.threads} threads and ${r.shape.connections} keep-alive connections, ${r.shape.seconds} s per run after a ${r.shape.warmup ?? 1} s warm-up at the same load; ${r.shape.rounds} round${r.shape.rounds > 1 ? 's' : ''}, every server once per round in a rotating order. "req/s, best" is the best round, "all rounds" the worst–best spread; latencies are the best round's; the claims are medians of the round-by-round ratios. "server CPU µs/req" is the CPU time of all the server's processes (master included) per request, median of the rounds: it moves less than req/s when the machine is shared.`,
   ];
   for (const w of counts) {
     const cells = (r.hello.get(w) ?? []).filter((c) => c.id !== 'node');
