@@ -6,32 +6,17 @@
  */
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { test } from 'node:test';
 import { Dispatcher } from '../../src/master/dispatch.ts';
-import type { Listener } from '../../src/master/listeners.ts';
 import type { WorkerHandle } from '../../src/master/worker-handle.ts';
+import { asListener, listen } from '../helpers/dispatcher.ts';
 
 interface Fake {
   name: string;
   conns: number;
   retiring: boolean;
   late: boolean;
-}
-
-function listen(): Promise<Server> {
-  const server = createServer({ pauseOnConnect: true });
-  return new Promise((ok) => server.listen(0, '127.0.0.1', () => ok(server)));
-}
-
-function asListener(server: Server): Listener {
-  return {
-    server,
-    fd: -1,
-    url: '',
-    address: {} as Listener['address'],
-    close: () => server.close(),
-  };
 }
 
 /** Workers whose child records the name of each worker a connection is sent to. */

@@ -4,26 +4,11 @@
  * and logged once; one that a worker took in time is not shed.
  */
 import assert from 'node:assert/strict';
-import { connect, createServer, type Server } from 'node:net';
+import { connect } from 'node:net';
 import { test } from 'node:test';
 import { Dispatcher } from '../../src/master/dispatch.ts';
-import type { Listener } from '../../src/master/listeners.ts';
 import type { WorkerHandle } from '../../src/master/worker-handle.ts';
-
-function listen(): Promise<Server> {
-  const server = createServer({ pauseOnConnect: true });
-  return new Promise((ok) => server.listen(0, '127.0.0.1', () => ok(server)));
-}
-
-function asListener(server: Server): Listener {
-  return {
-    server,
-    fd: -1,
-    url: '',
-    address: {} as Listener['address'],
-    close: () => server.close(),
-  };
-}
+import { asListener, listen } from '../helpers/dispatcher.ts';
 
 function ask(port: number): Promise<string> {
   return new Promise((ok, fail) => {
