@@ -11,6 +11,7 @@ import { monotonic } from './clock.ts';
 import { bindInfo, type Listener } from './listeners.ts';
 import type { SystemdNotify } from './notify.ts';
 import { trapSignals } from './signals.ts';
+import { NO_PRETENURING, workerExecArgv } from './spawn.ts';
 
 export async function runSingle(
   r: Resolved,
@@ -21,9 +22,13 @@ export async function runSingle(
 ): Promise<number> {
   // The app runs here as under `node APP` (a script's listen() is served on corral's binds),
   // with V8's own young generation: bin/corral.js keeps a master's small.
+  const v8 = process.getBuiltinModule('node:v8');
   if ((process as unknown as Record<symbol, unknown>)[Symbol.for('corral.youngGenerationCapped')]) {
-    process.getBuiltinModule('node:v8').setFlagsFromString('--semi-space-growth-factor=2');
+    v8.setFlagsFromString('--semi-space-growth-factor=2');
   }
+  // As in workers (spawn.ts): request objects die young.
+  const [pretenuring] = workerExecArgv({ nodeArgs: process.execArgv });
+  if (pretenuring === NO_PRETENURING) v8.setFlagsFromString(NO_PRETENURING);
   const app = await loadServing({
     spec: r.config.app ?? '',
     args: r.config.args,

@@ -39,6 +39,28 @@ export function listenPlans(config: Config, listeners: readonly Listener[]): Lis
   });
 }
 
+/**
+ * V8 options workers start with, before --node-args (where a later option wins).
+ *
+ * --no-allocation-site-pretenuring: when a worker's first seconds are under load (its code not
+ * yet optimised, so requests live longer), V8 sees per-request objects survive and starts
+ * allocating them straight in the old generation, and keeps doing so: measured under a new
+ * connection per request, scavenges that promoted ~10 MB each and 5–6 full GCs in 4 s, GC
+ * 200 ms against 40, and 12–15% more CPU per request for as long as the worker lives. A server's
+ * request objects die young; left out when the app's options mention pretenuring.
+ */
+export function workerExecArgv(
+  config: Pick<Config, 'nodeArgs'>,
+  nodeOptions = process.env.NODE_OPTIONS ?? '',
+): string[] {
+  const mentioned = /allocation-site-pretenuring/.test(
+    `${config.nodeArgs.join(' ')} ${nodeOptions}`,
+  );
+  return [...(mentioned ? [] : [NO_PRETENURING]), ...config.nodeArgs];
+}
+
+export const NO_PRETENURING = '--no-allocation-site-pretenuring';
+
 /** `identity`: --user/--group; libuv sets gid, drops supplementary groups, then sets uid. */
 export function spawnWorker(
   config: Config,
@@ -48,7 +70,7 @@ export function spawnWorker(
   const inherit = config.dispatch === 'least-conn' ? [] : listeners.map((l) => l.fd);
   return fork(entry, [], {
     ...(identity && { uid: identity.uid, gid: identity.gid }),
-    execArgv: [...config.nodeArgs],
+    execArgv: workerExecArgv(config),
     env: { ...process.env, ...envPairs(config) },
     cwd: process.cwd(),
     stdio: ['ignore', 'inherit', 'inherit', 'ipc', ...inherit],
