@@ -226,7 +226,7 @@ describe('stopping and logs', () => {
     );
   });
 
-  test('--node-args reach the worker processes', async () => {
+  test("--node-args reach the worker processes, after corral's V8 default", async () => {
     const server = await serveListener([
       '-w',
       '1',
@@ -234,7 +234,11 @@ describe('stopping and logs', () => {
     ]);
     try {
       const argv = JSON.parse((await get(`${server.url}/execargv`)).body);
-      assert.deepEqual(argv, ['--max-old-space-size=200', '--no-warnings']);
+      assert.deepEqual(argv, [
+        '--no-allocation-site-pretenuring',
+        '--max-old-space-size=200',
+        '--no-warnings',
+      ]);
     } finally {
       await server.stop();
     }
