@@ -5,10 +5,12 @@
  * of them (~3 MB a scavenge, GC 3–5× a plain node:http process's, measured with --trace-gc
  * at 15k connections/s). Here a closed socket's slot is overwritten at once.
  *
- * It also finds slow clients (`--header-timeout`, `--body-timeout`) by looking at every
- * connection once per check, in place of node:http's own connection tracking, which costs a
- * sorted-set update in C++ per connection and per request (10% of a hello world's CPU with a
- * new connection per request, 3% with keep-alive, measured on Node 24).
+ * It also finds slow clients (`--header-timeout`, `--body-timeout`) and idle keep-alive
+ * connections (`--keep-alive`) by looking at every connection once per check, in place of
+ * node:http's own connection tracking, which costs a sorted-set update in C++ per connection
+ * and per request (10% of a hello world's CPU with a new connection per request, 3% with
+ * keep-alive, measured on Node 24), and of its keep-alive timer, a Timeout and a bound
+ * function per keep-alive request (3.5%).
  */
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -22,6 +24,8 @@ const SEEN_SERVED = Symbol('corral.seenServed');
 const SEEN_BYTES = Symbol('corral.seenBytes');
 /** When a request head was first seen arriving (0: none is). */
 const HEAD_SINCE = Symbol('corral.headSince');
+/** When the connection was first seen idle after a response (0: it is not). */
+const IDLE_FROM = Symbol('corral.idleFrom');
 
 /** A tracked socket, and node:http's fields read here. */
 type Tracked = Socket & {
@@ -31,6 +35,7 @@ type Tracked = Socket & {
   [SEEN_SERVED]: number;
   [SEEN_BYTES]: number;
   [HEAD_SINCE]: number;
+  [IDLE_FROM]: number;
   parser?: unknown;
   _httpMessage?: ServerResponse | null;
 };
@@ -55,6 +60,7 @@ export class ConnectionList {
     s[SEEN_SERVED] = -1;
     s[SEEN_BYTES] = 0;
     s[HEAD_SINCE] = 0;
+    s[IDLE_FROM] = 0;
     this.#all.push(s);
   }
 
@@ -106,21 +112,24 @@ export class ConnectionList {
   }
 
   /**
-   * The HTTP/1 connections that are too slow at `now` (performance.now()): a request head
-   * arriving for `headerMs` or more (counted from the connection's first check for its first
-   * request: a client that opens and sends nothing is slow too), or a request answered for
+   * Look at every HTTP/1 connection at `now` (performance.now()). `slow`: a request head
+   * arriving for `headerMs` or more (for a connection's first request, counted from its first
+   * look: a client that opens and sends nothing is slow too), or a request answered for
    * `bodyMs` or more whose body has not all arrived (`startedAt`: when its head was complete).
-   * Run every quarter of the shorter timeout at most (every second at most): a slow client is
-   * found within its timeout plus two runs. Connections without node:http's parser (a TLS handshake, HTTP/2, an upgrade)
-   * are not looked at. 0 turns a timeout off.
+   * `idle`: no request and no new byte for `idleMs` or more since the last response (the
+   * keep-alive timeout). Run every quarter of the shortest at most, every second at most: each
+   * is found within its limit plus two looks (node:http closes keep-alive connections a second
+   * after the advertised timeout). Connections without node:http's parser (a TLS handshake,
+   * HTTP/2, an upgrade) are not looked at. 0 turns a check off.
    */
-  slow(
+  check(
     now: number,
-    headerMs: number,
-    bodyMs: number,
+    limits: { readonly headerMs: number; readonly bodyMs: number; readonly idleMs: number },
     startedAt: (res: ServerResponse) => number,
-  ): Socket[] {
+  ): { slow: Socket[]; idle: Socket[] } {
+    const { headerMs, bodyMs, idleMs } = limits;
     const slow: Socket[] = [];
+    const idle: Socket[] = [];
     for (const s of this.#all) {
       if (!s.parser) continue;
       const res = s._httpMessage;
@@ -130,21 +139,28 @@ export class ConnectionList {
         if (bodyMs > 0 && req && !req.complete && now - startedAt(res) >= bodyMs) slow.push(s);
         continue;
       }
-      if (headerMs === 0) continue;
+      if (headerMs === 0 && idleMs === 0) continue;
       const read = s.bytesRead;
       if (s[SEEN_SERVED] !== s[SERVED]) {
         // First look, or a request was answered since: the bytes so far are accounted for. A
-        // new connection's first head is due from now; a later one from its first new byte (a
-        // head that stalls is ended by the keep-alive timeout, which only data restarts).
+        // new connection's first head is due from now; after a response the connection is
+        // idle from now, until a new byte starts the next head (a head that then stalls is
+        // the header timeout's).
         s[HEAD_SINCE] = s[SERVED] === 0 ? now : 0;
+        s[IDLE_FROM] = s[SERVED] === 0 ? 0 : now;
         s[SEEN_SERVED] = s[SERVED];
         s[SEEN_BYTES] = read;
       } else if (s[HEAD_SINCE] === 0) {
-        if (read > s[SEEN_BYTES]) s[HEAD_SINCE] = now;
-      } else if (now - s[HEAD_SINCE] >= headerMs) {
+        if (read > s[SEEN_BYTES]) {
+          s[HEAD_SINCE] = now;
+          s[IDLE_FROM] = 0;
+        } else if (idleMs > 0 && s[IDLE_FROM] > 0 && now - s[IDLE_FROM] >= idleMs) {
+          idle.push(s);
+        }
+      } else if (headerMs > 0 && now - s[HEAD_SINCE] >= headerMs) {
         slow.push(s);
       }
     }
-    return slow;
+    return { slow, idle };
   }
 }

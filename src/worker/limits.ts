@@ -71,12 +71,13 @@ export function httpOptions(l: Limits) {
 }
 
 /**
- * How often the worker looks for slow clients (header and body timeouts): a quarter of the
- * shorter timeout, at most every second (node:http's own default check is every 30 s, which
- * would let a 10 s header timeout run to 40 s); 0 when both are off.
+ * How often the worker looks for slow clients (header and body timeouts) and idle keep-alive
+ * connections: a quarter of the shortest timeout, at most every second (node:http's own
+ * default check is every 30 s, which would let a 10 s header timeout run to 40 s); 0 when all
+ * are off.
  */
-export function slowCheckEveryMs(l: Limits): number {
-  const timeouts = [l.headerTimeoutMs, l.bodyTimeoutMs].filter((t) => t > 0);
+export function slowCheckEveryMs(l: Limits, keepAliveMs = 0): number {
+  const timeouts = [l.headerTimeoutMs, l.bodyTimeoutMs, keepAliveMs].filter((t) => t > 0);
   return timeouts.length ? Math.min(1000, ...timeouts.map((t) => t / 4)) : 0;
 }
 

@@ -100,6 +100,8 @@ const STARTED = Symbol('corral.started');
 /** Node's global `performance` is a getter: read once, not on every request. */
 const clock = globalThis.performance;
 type Timed = ServerResponse & { [STARTED]: number };
+/** node:http writes `Keep-Alive: timeout=` from this (ms), read when the head is written. */
+type KeepAliveHeader = ServerResponse & { _keepAliveTimeout: number };
 
 export class AppServer {
   readonly http: Server;
@@ -148,7 +150,8 @@ export class AppServer {
     };
     const keepAliveMs = Math.max(1, opts.keepAlive * 1000);
     const { maxHeadersCount, ...limitOptions } = httpOptions(opts.limits);
-    this.#wire = createServers(opts.wire ?? CLEARTEXT_H1, keepAliveMs, this.#handle, {
+    this.#keepAliveMs = opts.keepAlive * 1000;
+    this.#wire = createServers(opts.wire ?? CLEARTEXT_H1, this.#handle, {
       ...limitOptions,
       maxHeadersCount,
     });
@@ -168,7 +171,7 @@ export class AppServer {
     // node:http would start its own connection tracking on 'listening', which is never
     // emitted here (the server never listens itself): corral tracks connections and finds
     // slow clients itself (connections.ts), for less than node's tracking costs.
-    const checkEvery = slowCheckEveryMs(opts.limits);
+    const checkEvery = slowCheckEveryMs(opts.limits, this.#keepAliveMs);
     if (checkEvery > 0) setInterval(() => this.#endSlowClients(), checkEvery).unref();
     // Over TLS, node:http's per-connection state lives on the TLS socket: track that one
     // from the handshake on, in place of the TCP socket under it.
@@ -356,6 +359,9 @@ export class AppServer {
     this.#clock = now;
     (res as Timed)[STARTED] = now;
     if (this.#leaving || o.keepAlive === 0) this.#closeAfter(req, res);
+    // node:http's own keep-alive timer is off (wire.ts): the header still says how long an idle
+    // connection is kept (corral closes it after that, connections.ts).
+    else if (!isH2(req)) (res as KeepAliveHeader)._keepAliveTimeout = this.#keepAliveMs;
     if (o.requestTimeout > 0) this.#running.add(res as Timed);
     res.on('close', this.#closed);
     // Not for an HTTP/2 stream (it has a `stream`): its head is bounded by nghttp2
@@ -399,11 +405,18 @@ export class AppServer {
   /**
    * --header-timeout and --body-timeout: a connection whose request head or body is arriving
    * too slowly is answered 408 and closed, as node:http does for its own timeouts (the same
-   * 'clientError' path, so the answer and the log line are the same).
+   * 'clientError' path, so the answer and the log line are the same). --keep-alive: a
+   * connection idle that long after its last response is closed.
    */
   #endSlowClients(): void {
     const { headerTimeoutMs, bodyTimeoutMs } = this.#o.limits;
-    const slow = this.#sockets.slow(clock.now(), headerTimeoutMs, bodyTimeoutMs, startedAt);
+    const { slow, idle } = this.#sockets.check(
+      clock.now(),
+      { headerMs: headerTimeoutMs, bodyMs: bodyTimeoutMs, idleMs: this.#idleCloseMs },
+      startedAt,
+    );
+    // Idle past --keep-alive: closed, as node:http's keep-alive timer would.
+    for (const socket of idle) socket.destroy();
     for (const socket of slow) {
       if (socket.destroyed) continue;
       if (socket.listenerCount('error') === 0) socket.on('error', noop);
@@ -474,6 +487,17 @@ export class AppServer {
     // takes them a tick later): resuming the parent here would let them flow past it, lost.
     if (!this.#wire.secure) socket.resume();
   };
+
+  /** --keep-alive in milliseconds (0: one request per connection). */
+  readonly #keepAliveMs: number;
+  /**
+   * An idle keep-alive connection is closed this long after its last response: a second
+   * past the advertised timeout, as node:http does (its keepAliveTimeoutBuffer), so a client
+   * that reuses a connection right at the advertised time is not met by a close.
+   */
+  get #idleCloseMs(): number {
+    return this.#keepAliveMs > 0 ? this.#keepAliveMs + 1000 : 0;
+  }
 
   /** TCP_NODELAY is set on a listening socket, so the sockets it accepts have it already. */
   #noDelayInherited = false;

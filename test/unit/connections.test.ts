@@ -18,6 +18,12 @@ const sock = (f: Fake) => f as unknown as Socket;
 const answering = (complete: boolean, started: number) =>
   ({ req: { complete }, started }) as unknown as ServerResponse;
 const startedAt = (res: ServerResponse) => (res as unknown as { started: number }).started;
+/** The slow connections at `now`, keep-alive off. */
+const slowAt = (list: ConnectionList, now: number, headerMs: number, bodyMs: number) =>
+  list.check(now, { headerMs, bodyMs, idleMs: 0 }, startedAt).slow;
+/** The idle keep-alive connections at `now`. */
+const idleAt = (list: ConnectionList, now: number, idleMs: number) =>
+  list.check(now, { headerMs: 4000, bodyMs: 0, idleMs }, startedAt).idle;
 
 test('add and delete in any order: size, snapshot and idle marks stay right', () => {
   const list = new ConnectionList();
@@ -41,9 +47,9 @@ test('a connection that opens and sends nothing is slow once the header timeout 
   const list = new ConnectionList();
   const f = fake();
   list.add(sock(f));
-  assert.deepEqual(list.slow(1000, 4000, 0, startedAt), [], 'first look starts the clock');
-  assert.deepEqual(list.slow(4999, 4000, 0, startedAt), []);
-  assert.deepEqual(list.slow(5000, 4000, 0, startedAt), [sock(f)]);
+  assert.deepEqual(slowAt(list, 1000, 4000, 0), [], 'first look starts the clock');
+  assert.deepEqual(slowAt(list, 4999, 4000, 0), []);
+  assert.deepEqual(slowAt(list, 5000, 4000, 0), [sock(f)]);
 });
 
 test('a head trickling in after a served request is slow from its first new byte', () => {
@@ -54,17 +60,18 @@ test('a head trickling in after a served request is slow from its first new byte
   list.countRequest(sock(f));
   f._httpMessage = answering(true, 0);
   f.bytesRead = 100;
-  assert.deepEqual(list.slow(1000, 4000, 0, startedAt), []);
+  assert.deepEqual(slowAt(list, 1000, 4000, 0), []);
   f._httpMessage = null;
-  // Idle keep-alive connection: never slow however long it waits (keep-alive's business).
-  assert.deepEqual(list.slow(2000, 4000, 0, startedAt), []);
-  assert.deepEqual(list.slow(60_000, 4000, 0, startedAt), []);
+  // Idle keep-alive connection: never slow however long it waits (keep-alive's business:
+  // off here).
+  assert.deepEqual(slowAt(list, 2000, 4000, 0), []);
+  assert.deepEqual(slowAt(list, 60_000, 4000, 0), []);
   // Bytes of a next head arrive and keep trickling, never complete.
   f.bytesRead = 101;
-  assert.deepEqual(list.slow(61_000, 4000, 0, startedAt), [], 'first new byte seen');
+  assert.deepEqual(slowAt(list, 61_000, 4000, 0), [], 'first new byte seen');
   f.bytesRead = 102;
-  assert.deepEqual(list.slow(64_999, 4000, 0, startedAt), []);
-  assert.deepEqual(list.slow(65_000, 4000, 0, startedAt), [sock(f)]);
+  assert.deepEqual(slowAt(list, 64_999, 4000, 0), []);
+  assert.deepEqual(slowAt(list, 65_000, 4000, 0), [sock(f)]);
 });
 
 test('a request whose body is still arriving after the body timeout is slow; a complete one is not', () => {
@@ -75,9 +82,9 @@ test('a request whose body is still arriving after the body timeout is slow; a c
   list.add(sock(done));
   uploading._httpMessage = answering(false, 100);
   done._httpMessage = answering(true, 100);
-  assert.deepEqual(list.slow(5099, 4000, 5000, startedAt), []);
-  assert.deepEqual(list.slow(5100, 4000, 5000, startedAt), [sock(uploading)]);
-  assert.deepEqual(list.slow(5100, 4000, 0, startedAt), [], 'body timeout off');
+  assert.deepEqual(slowAt(list, 5099, 4000, 5000), []);
+  assert.deepEqual(slowAt(list, 5100, 4000, 5000), [sock(uploading)]);
+  assert.deepEqual(slowAt(list, 5100, 4000, 0), [], 'body timeout off');
 });
 
 test('connections without an HTTP/1 parser (TLS handshake, HTTP/2, upgraded) are not looked at', () => {
@@ -85,6 +92,32 @@ test('connections without an HTTP/1 parser (TLS handshake, HTTP/2, upgraded) are
   const f = fake();
   f.parser = null;
   list.add(sock(f));
-  assert.deepEqual(list.slow(0, 1000, 1000, startedAt), []);
-  assert.deepEqual(list.slow(10_000, 1000, 1000, startedAt), []);
+  assert.deepEqual(slowAt(list, 0, 1000, 1000), []);
+  assert.deepEqual(slowAt(list, 10_000, 1000, 1000), []);
+});
+
+test('a keep-alive connection idle past --keep-alive after its last response is idle; a busy one is not', () => {
+  const list = new ConnectionList();
+  const f = fake();
+  list.add(sock(f));
+  assert.deepEqual(idleAt(list, 0, 5000), [], 'a new connection is the header timeout’s');
+  list.countRequest(sock(f));
+  f._httpMessage = answering(true, 0);
+  f.bytesRead = 80;
+  assert.deepEqual(idleAt(list, 1000, 5000), []);
+  f._httpMessage = null;
+  assert.deepEqual(idleAt(list, 2000, 5000), [], 'idle from this look on');
+  assert.deepEqual(idleAt(list, 6999, 5000), []);
+  assert.deepEqual(idleAt(list, 7000, 5000), [sock(f)]);
+  // A next request arrives and is answered: idle counts again from after it.
+  list.countRequest(sock(f));
+  f.bytesRead = 160;
+  assert.deepEqual(idleAt(list, 7500, 5000), []);
+  assert.deepEqual(idleAt(list, 12_499, 5000), []);
+  assert.deepEqual(idleAt(list, 12_500, 5000), [sock(f)]);
+  // Bytes of a next head: not idle any more (a head that stalls is the header timeout's).
+  f.bytesRead = 170;
+  assert.deepEqual(idleAt(list, 13_000, 5000), []);
+  assert.deepEqual(idleAt(list, 60_000, 5000), []);
+  assert.deepEqual(idleAt(list, 60_000, 0), [], 'keep-alive checks off');
 });
