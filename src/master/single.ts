@@ -11,7 +11,7 @@ import { monotonic } from './clock.ts';
 import { bindInfo, type Listener } from './listeners.ts';
 import type { SystemdNotify } from './notify.ts';
 import { trapSignals } from './signals.ts';
-import { NO_PRETENURING, workerExecArgv } from './spawn.ts';
+import { NO_PRETENURING, pretenuringLeftToUs } from './spawn.ts';
 
 export async function runSingle(
   r: Resolved,
@@ -27,8 +27,7 @@ export async function runSingle(
     v8.setFlagsFromString('--semi-space-growth-factor=2');
   }
   // As in workers (spawn.ts): request objects die young.
-  const [pretenuring] = workerExecArgv({ nodeArgs: process.execArgv });
-  if (pretenuring === NO_PRETENURING) v8.setFlagsFromString(NO_PRETENURING);
+  if (pretenuringLeftToUs(process.execArgv)) v8.setFlagsFromString(NO_PRETENURING);
   const app = await loadServing({
     spec: r.config.app ?? '',
     args: r.config.args,

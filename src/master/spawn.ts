@@ -53,10 +53,18 @@ export function workerExecArgv(
   config: Pick<Config, 'nodeArgs'>,
   nodeOptions = process.env.NODE_OPTIONS ?? '',
 ): string[] {
-  const mentioned = /allocation-site-pretenuring/.test(
-    `${config.nodeArgs.join(' ')} ${nodeOptions}`,
-  );
-  return [...(mentioned ? [] : [NO_PRETENURING]), ...config.nodeArgs];
+  return [
+    ...(pretenuringLeftToUs(config.nodeArgs, nodeOptions) ? [NO_PRETENURING] : []),
+    ...config.nodeArgs,
+  ];
+}
+
+/** Neither these Node options nor NODE_OPTIONS name V8's pretenuring. */
+export function pretenuringLeftToUs(
+  args: readonly string[],
+  nodeOptions = process.env.NODE_OPTIONS ?? '',
+): boolean {
+  return !/allocation-site-pretenuring/.test(`${args.join(' ')} ${nodeOptions}`);
 }
 
 export const NO_PRETENURING = '--no-allocation-site-pretenuring';

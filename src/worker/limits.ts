@@ -76,7 +76,7 @@ export function httpOptions(l: Limits) {
  * default check is every 30 s, which would let a 10 s header timeout run to 40 s); 0 when all
  * are off.
  */
-export function slowCheckEveryMs(l: Limits, keepAliveMs = 0): number {
+export function connectionCheckEveryMs(l: Limits, keepAliveMs = 0): number {
   const timeouts = [l.headerTimeoutMs, l.bodyTimeoutMs, keepAliveMs].filter((t) => t > 0);
   return timeouts.length ? Math.min(1000, ...timeouts.map((t) => t / 4)) : 0;
 }

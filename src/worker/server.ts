@@ -18,13 +18,13 @@ import { AcceptGate } from './accept-gate.ts';
 import { ConnectionList } from './connections.ts';
 import {
   closing,
+  connectionCheckEveryMs,
   httpOptions,
   type Limits,
   type OnRefused,
   refuseRequest,
   refuseUpgrade,
   silence,
-  slowCheckEveryMs,
 } from './limits.ts';
 import { carryPeer, type ProxyProtocolOptions, readProxyHeader } from './proxy-protocol.ts';
 import { createServers, type WireServers } from './wire.ts';
@@ -148,7 +148,6 @@ export class AppServer {
     this.#untrack = function (this: Socket) {
       server.#untracked(this);
     };
-    const keepAliveMs = Math.max(1, opts.keepAlive * 1000);
     const { maxHeadersCount, ...limitOptions } = httpOptions(opts.limits);
     this.#keepAliveMs = opts.keepAlive * 1000;
     this.#wire = createServers(opts.wire ?? CLEARTEXT_H1, this.#handle, {
@@ -171,8 +170,8 @@ export class AppServer {
     // node:http would start its own connection tracking on 'listening', which is never
     // emitted here (the server never listens itself): corral tracks connections and finds
     // slow clients itself (connections.ts), for less than node's tracking costs.
-    const checkEvery = slowCheckEveryMs(opts.limits, this.#keepAliveMs);
-    if (checkEvery > 0) setInterval(() => this.#endSlowClients(), checkEvery).unref();
+    const checkEvery = connectionCheckEveryMs(opts.limits, this.#keepAliveMs);
+    if (checkEvery > 0) setInterval(() => this.#checkConnections(), checkEvery).unref();
     // Over TLS, node:http's per-connection state lives on the TLS socket: track that one
     // from the handshake on, in place of the TCP socket under it.
     this.#wire.secure?.on('secureConnection', (tls: Wrapping) => {
@@ -184,7 +183,7 @@ export class AppServer {
     });
     if (opts.wire?.h2) {
       for (const s of this.#wire.all) {
-        s.on('session', (session: ServerHttp2Session) => this.#session(session, keepAliveMs));
+        s.on('session', (session: ServerHttp2Session) => this.#session(session));
       }
     }
     const { upgrade } = opts;
@@ -299,16 +298,18 @@ export class AppServer {
   }
 
   /** A connection arrived (handed over or accepted here): track it, then serve it. */
-  #take(socket: Socket): void {
+  readonly #take = (socket: Socket): void => {
     this.#track(socket);
     this.#wire.accept(socket);
-  }
+  };
 
   /**
    * An HTTP/2 session: tracked by its socket so draining can send GOAWAY, and closed after
    * keep-alive seconds without an open stream (HTTP/2's keep-alive).
    */
-  #session(session: ServerHttp2Session, keepAliveMs: number): void {
+  #session(session: ServerHttp2Session): void {
+    // An HTTP/2 session's own idle timer (0 would mean none: the sync class has no h2 anyway).
+    const keepAliveMs = Math.max(1, this.#keepAliveMs);
     // session.socket is a proxy; a property set on it lands on the real socket, so the
     // socket tracked above is known as HTTP/2 (never closed as an idle HTTP/1 connection).
     (session.socket as Carrying)[SESSION] = session;
@@ -358,15 +359,16 @@ export class AppServer {
     const now = clock.now();
     this.#clock = now;
     (res as Timed)[STARTED] = now;
+    const h2 = isH2(req);
     if (this.#leaving || o.keepAlive === 0) this.#closeAfter(req, res);
     // node:http's own keep-alive timer is off (wire.ts): the header still says how long an idle
     // connection is kept (corral closes it after that, connections.ts).
-    else if (!isH2(req)) (res as KeepAliveHeader)._keepAliveTimeout = this.#keepAliveMs;
+    else if (!h2) (res as KeepAliveHeader)._keepAliveTimeout = this.#keepAliveMs;
     if (o.requestTimeout > 0) this.#running.add(res as Timed);
     res.on('close', this.#closed);
     // Not for an HTTP/2 stream (it has a `stream`): its head is bounded by nghttp2
     // (docs/limits.md), and a refusal answered with Connection: close is no HTTP/2 answer.
-    if (!isH2(req) && refuseRequest(req, res, o.limits, o.onRefused)) return;
+    if (!h2 && refuseRequest(req, res, o.limits, o.onRefused)) return;
     if (expectsContinue) res.writeContinue();
     // Proxy headers: a few lookups when absent; when present the client is resolved now.
     if (o.forwarded?.present(req.headers) && schemeConflict(req)) {
@@ -408,7 +410,7 @@ export class AppServer {
    * 'clientError' path, so the answer and the log line are the same). --keep-alive: a
    * connection idle that long after its last response is closed.
    */
-  #endSlowClients(): void {
+  #checkConnections(): void {
     const { headerTimeoutMs, bodyTimeoutMs } = this.#o.limits;
     const { slow, idle } = this.#sockets.check(
       clock.now(),
@@ -463,9 +465,7 @@ export class AppServer {
     // node:http turns Nagle off on the sockets it accepts (noDelay); these were accepted by
     // the master, so do it here: a response written in pieces must not wait for an ACK.
     socket.setNoDelay(true);
-    const proxy = this.#o.proxyProtocol;
-    if (proxy) readProxyHeader(socket, proxy, this.#connect);
-    else this.#connect(socket);
+    this.#intake(socket, this.#connect);
   }
 
   /**
@@ -476,10 +476,15 @@ export class AppServer {
    */
   #accept = (socket: Socket): void => {
     if (this.#noDelayInherited) markNoDelay(socket);
+    this.#intake(socket, this.#take);
+  };
+
+  /** Through the PROXY header reader when it is on (then resumed), else straight to `next`. */
+  #intake(socket: Socket, next: (socket: Socket) => void): void {
     const proxy = this.#o.proxyProtocol;
     if (proxy) readProxyHeader(socket, proxy, this.#connect);
-    else this.#take(socket);
-  };
+    else next(socket);
+  }
 
   #connect = (socket: Socket): void => {
     this.#take(socket);

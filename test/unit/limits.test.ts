@@ -7,9 +7,9 @@ import { settings } from '../../src/config/settings.ts';
 import {
   type ClientError,
   clientErrorRefusal,
+  connectionCheckEveryMs,
   httpOptions,
   limitsFrom,
-  slowCheckEveryMs,
 } from '../../src/worker/limits.ts';
 
 const defaults = {
@@ -32,7 +32,7 @@ test('defaults: Gunicorn’s three limits, node:http’s caps just above them, 1
   assert.equal(o.maxHeadersCount, 101);
   assert.equal(l.headerTimeoutMs, 10_000);
   assert.equal(l.bodyTimeoutMs, 300_000);
-  assert.equal(slowCheckEveryMs(l), 1000);
+  assert.equal(connectionCheckEveryMs(l), 1000);
   assert.equal(o.requireHostHeader, true);
 });
 
@@ -52,8 +52,8 @@ test('a body timeout shorter than the header timeout is raised to it; checks eve
   assert.equal(l.bodyTimeoutMs, 20_000);
   const off = limitsFrom({ ...defaults, headerTimeout: 0, bodyTimeout: 0 });
   assert.equal(off.headerTimeoutMs, 0);
-  assert.equal(slowCheckEveryMs(off), 0);
-  assert.equal(slowCheckEveryMs(limitsFrom({ ...defaults, headerTimeout: 2 })), 500);
+  assert.equal(connectionCheckEveryMs(off), 0);
+  assert.equal(connectionCheckEveryMs(limitsFrom({ ...defaults, headerTimeout: 2 })), 500);
 });
 
 function overflow(packet: string, bytesParsed = packet.length): ClientError {
