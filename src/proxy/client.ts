@@ -45,6 +45,8 @@ export class ForwardedPolicy {
   readonly schemeHeaders: readonly (readonly [string, string])[];
   /** Every header whose presence means the request must be looked at. */
   readonly #names: readonly string[];
+  /** Their lengths. */
+  readonly #lengths: ReadonlySet<number>;
 
   constructor(allow: readonly string[], secureSchemeHeaders: Readonly<Record<string, string>>) {
     this.trust = new TrustList(allow);
@@ -52,6 +54,7 @@ export class ForwardedPolicy {
       ([k, v]) => [k.toLowerCase(), v.trim().toLowerCase()] as const,
     );
     this.#names = ['x-forwarded-for', 'forwarded', ...this.schemeHeaders.map(([k]) => k)];
+    this.#lengths = new Set(this.#names.map((n) => n.length));
   }
 
   /** Null when no peer is trusted: then no request is looked at. */
@@ -63,9 +66,18 @@ export class ForwardedPolicy {
     return p.trust.empty ? null : p;
   }
 
-  /** Whether the request carries any header this policy reads. */
-  present(headers: IncomingMessage['headers']): boolean {
-    for (const name of this.#names) if (headers[name] !== undefined) return true;
+  /**
+   * Whether a request carries any header this policy reads, from its raw header list (name,
+   * value, name, …): node:http builds `req.headers` on first read, and a request without proxy
+   * headers whose app never reads them should not pay for building it. Most names are ruled
+   * out by their length alone.
+   */
+  present(rawHeaders: readonly string[]): boolean {
+    const lengths = this.#lengths;
+    for (let i = 0; i < rawHeaders.length; i += 2) {
+      const name = rawHeaders[i] as string;
+      if (lengths.has(name.length) && this.#names.includes(name.toLowerCase())) return true;
+    }
     return false;
   }
 

@@ -371,7 +371,7 @@ export class AppServer {
     if (!h2 && refuseRequest(req, res, o.limits, o.onRefused)) return;
     if (expectsContinue) res.writeContinue();
     // Proxy headers: a few lookups when absent; when present the client is resolved now.
-    if (o.forwarded?.present(req.headers) && schemeConflict(req)) {
+    if (o.forwarded?.present(req.rawHeaders) && schemeConflict(req)) {
       o.onBadForwarding?.(req, 'conflicting secure scheme headers');
       res.writeHead(400, { 'content-type': 'text/plain', connection: 'close' });
       res.end('Bad Request: conflicting scheme headers\n');

@@ -228,9 +228,12 @@ test('secure scheme headers: https from a trusted peer only; disagreeing ones co
 
 test('cheap paths: presence check, address and scheme without resolving, PROXY-protocol peers', () => {
   assert.ok(loopback);
-  assert.equal(loopback.present({ host: 'x', 'user-agent': 'y' }), false);
-  assert.equal(loopback.present({ 'x-forwarded-ssl': 'on' }), true);
-  assert.equal(loopback.present({ forwarded: 'for=1.2.3.4' }), true);
+  assert.equal(loopback.present(['Host', 'x', 'User-Agent', 'y']), false);
+  // Same length as x-forwarded-for, another name.
+  assert.equal(loopback.present(['Accept-Language', 'en']), false);
+  assert.equal(loopback.present(['Host', 'x', 'X-Forwarded-SSL', 'on']), true);
+  assert.equal(loopback.present(['forwarded', 'for=1.2.3.4']), true);
+  assert.equal(loopback.present(['X-FORWARDED-FOR', '1.2.3.4']), true);
   const plain = fakeReq({}, '::ffff:192.0.2.7', loopback);
   assert.equal(clientAddress(plain), '192.0.2.7', 'mapped shown as IPv4');
   assert.equal(schemeOf(plain), 'http');
