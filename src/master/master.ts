@@ -21,7 +21,7 @@ import type { Listener } from './listeners.ts';
 import type { SystemdNotify } from './notify.ts';
 import type { PidFile } from './pidfile.ts';
 import { reexec } from './reexec.ts';
-import { Regulator } from './regulator.ts';
+import { type Finding, Regulator } from './regulator.ts';
 import { Rollout } from './rollout.ts';
 import { type Action, trapSignals } from './signals.ts';
 import { bootMessage, spawnWorker } from './spawn.ts';
@@ -94,6 +94,7 @@ export class Master {
   #canary: CanaryRun | null = null;
   readonly #aggregate = new Aggregate();
   #advice: string | null = null;
+  #finding: Finding | null = null;
   #regulator: Regulator;
   #lastSample = 0;
   readonly #rollout = new Rollout();
@@ -319,11 +320,14 @@ export class Master {
       { elu, waiting: this.#dispatch.waiting, workers: this.#target },
       now,
     );
-    if (d.advice !== this.#advice) {
+    // One line when a finding starts and one when it ends: its figures change every second
+    // (the live text is in /status).
+    if (d.finding !== this.#finding) {
       if (d.advice) this.#log.warning(`advisor: ${d.advice}`);
-      else if (this.#advice) this.#log.info('advisor: provisioning looks right again');
-      this.#advice = d.advice;
+      else if (this.#finding) this.#log.info('advisor: provisioning looks right again');
+      this.#finding = d.finding;
     }
+    this.#advice = d.advice;
     if (d.scale) {
       this.#log.info(`adaptive: ${this.#target} → ${d.scale.to} worker(s): ${d.scale.why}`);
       this.scaleTo(d.scale.to);

@@ -14,8 +14,13 @@ export interface Sample {
   readonly workers: number;
 }
 
+/** What the advisor found; its text (figures included) changes from second to second. */
+export type Finding = 'under-provisioned' | 'over-provisioned';
+
 export interface Decision {
   /** The advisor's finding, or null when provisioning looks right. */
+  readonly finding: Finding | null;
+  /** The finding in words, with the figures of this second and a suggestion (null: none). */
   readonly advice: string | null;
   /** adaptive: the new worker count and why, when it should change. */
   readonly scale?: { readonly to: number; readonly why: string };
@@ -33,6 +38,11 @@ const IDLE_ELU = 0.2;
 const BUSY_ELU = 0.85;
 
 const pct = (x: number) => `${Math.round(x * 100)}%`;
+const NOTHING: Decision = { finding: null, advice: null };
+const found = (finding: Finding, details: string): Decision => ({
+  finding,
+  advice: `${finding}: ${details}`,
+});
 
 export class Regulator {
   readonly #range: { readonly min: number; readonly max: number } | null;
@@ -83,24 +93,27 @@ export class Regulator {
         );
       }
     }
-    return { advice: this.#advise(now, s) };
+    return this.#advise(now, s);
   }
 
   #change(now: number, to: number, why: string): Decision {
     this.#lastChange = now;
     // A new count changes what the samples mean: judge it afresh.
     this.#samples.length = 0;
-    return { advice: null, scale: { to, why } };
+    return { finding: null, advice: null, scale: { to, why } };
   }
 
-  #advise(now: number, s: Sample): string | null {
+  #advise(now: number, s: Sample): Decision {
     const atCeiling = !this.#range || s.workers >= this.#range.max;
     if (
       atCeiling &&
       this.#sustained(now, BUSY_ADVICE_MS, (x) => x.elu >= BUSY_ELU || x.waiting > 0)
     ) {
       const more = s.workers + Math.max(1, Math.ceil(s.workers / 2));
-      return `under-provisioned: ${s.workers} worker(s) ${pct(this.#mean(now, BUSY_ADVICE_MS))} busy for ${BUSY_ADVICE_MS / 1000} s${s.waiting ? ` with ${s.waiting} connection(s) waiting` : ''}: try -w ${more}${this.#range ? ` or --max-workers ${more}` : ' or -w adaptive'} (if CPUs and memory allow)`;
+      return found(
+        'under-provisioned',
+        `${s.workers} worker(s) ${pct(this.#mean(now, BUSY_ADVICE_MS))} busy for ${BUSY_ADVICE_MS / 1000} s${s.waiting ? ` with ${s.waiting} connection(s) waiting` : ''}: try -w ${more}${this.#range ? ` or --max-workers ${more}` : ' or -w adaptive'} (if CPUs and memory allow)`,
+      );
     }
     const floor = this.#range?.min ?? 1;
     if (
@@ -108,8 +121,11 @@ export class Regulator {
       this.#sustained(now, IDLE_ADVICE_MS, (x) => x.elu < IDLE_ELU && x.waiting === 0)
     ) {
       const need = Math.max(floor, Math.ceil((this.#mean(now, IDLE_ADVICE_MS) * s.workers) / 0.6));
-      return `over-provisioned: ${s.workers} workers below ${pct(IDLE_ELU)} busy for ${IDLE_ADVICE_MS / 60_000} min: ${need} would do; try -w ${need}${this.#range ? '' : ' or -w adaptive'}`;
+      return found(
+        'over-provisioned',
+        `${s.workers} workers below ${pct(IDLE_ELU)} busy for ${IDLE_ADVICE_MS / 60_000} min: ${need} would do; try -w ${need}${this.#range ? '' : ' or -w adaptive'}`,
+      );
     }
-    return null;
+    return NOTHING;
   }
 }

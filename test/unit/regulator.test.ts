@@ -59,3 +59,18 @@ test('adaptive: one step up after 3 s busy, cool-down, one step down after 20 s 
     'never below the minimum',
   );
 });
+
+test('advisor: a finding keeps its kind while its figures change (the master logs it once)', () => {
+  const r = new Regulator(null);
+  const d = [
+    ...feed(r, 0, 11, 0.9, 2),
+    ...feed(r, 11_000, 5, 0.95, 2, 3),
+    ...feed(r, 16_000, 5, 0.99, 2, 30),
+  ].slice(10);
+  assert.ok(d.every((x) => x.finding === 'under-provisioned'));
+  assert.ok(new Set(d.map((x) => x.advice)).size > 1, 'the text follows the figures');
+  assert.ok(d.every((x) => x.advice?.startsWith('under-provisioned: ')));
+  const calm = feed(r, 21_000, 12, 0.3, 2);
+  assert.equal(calm.at(-1)?.finding, null);
+  assert.equal(calm.at(-1)?.advice, null);
+});
