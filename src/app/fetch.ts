@@ -129,7 +129,7 @@ function writeResponse(r: unknown, out: ServerResponse): Promise<void> | undefin
     if (k === 'content-length') length = true;
   }
   if (!r.body) {
-    if (!length && !NO_BODY.has(r.status)) headers.push('content-length', 0);
+    if (!length && !NO_BODY.has(r.status)) headers.push('content-length', '0');
     out.writeHead(r.status, r.statusText, headers);
     out.end();
     return undefined;
@@ -137,6 +137,12 @@ function writeResponse(r: unknown, out: ServerResponse): Promise<void> | undefin
   out.writeHead(r.status, r.statusText, headers);
   return pipeBody(r.body, out);
 }
+
+/**
+ * The globals a response is checked against, read once: node defines them on globalThis as
+ * lazy accessors, and a load from the global object on every response was measurable.
+ */
+const { Blob: BlobType, Headers: HeadersType } = globalThis;
 
 /** Statuses whose responses carry no body, and so no Content-Length. */
 const NO_BODY = new Set([101, 103, 204, 205, 304]);
@@ -148,10 +154,11 @@ function writeState(s: ResponseState, out: ServerResponse): Promise<void> | unde
   // What the app set wins; the spec's default type and the length are added when absent.
   if (!(given & HAS_TYPE) && s.defaultType) headers.push('content-type', s.defaultType);
   if (!(given & HAS_LENGTH)) {
-    if (typeof body === 'string') headers.push('content-length', Buffer.byteLength(body));
-    else if (body instanceof Uint8Array) headers.push('content-length', body.byteLength);
-    else if (body instanceof Blob) headers.push('content-length', body.size);
-    else if (body === null && !NO_BODY.has(s.status)) headers.push('content-length', 0);
+    // As strings, as apps write it: node:http's header checks then see one type of value.
+    if (typeof body === 'string') headers.push('content-length', `${Buffer.byteLength(body)}`);
+    else if (body instanceof Uint8Array) headers.push('content-length', `${body.byteLength}`);
+    else if (body instanceof BlobType) headers.push('content-length', `${body.size}`);
+    else if (body === null && !NO_BODY.has(s.status)) headers.push('content-length', '0');
   }
   if (s.statusText === undefined) out.writeHead(s.status, headers);
   else out.writeHead(s.status, s.statusText, headers);
@@ -163,7 +170,7 @@ function writeState(s: ResponseState, out: ServerResponse): Promise<void> | unde
     out.end();
     return undefined;
   }
-  if (body instanceof Blob) {
+  if (body instanceof BlobType) {
     return body.arrayBuffer().then((b) => {
       out.end(new Uint8Array(b));
     });
@@ -178,11 +185,11 @@ const HAS_LENGTH = 2;
 function pushHeaders(list: (string | number)[], h: ResponseState['init']): number {
   let given = 0;
   const note = (k: string) => {
-    if (k.length === 12 && k.toLowerCase() === 'content-type') given |= HAS_TYPE;
-    else if (k.length === 14 && k.toLowerCase() === 'content-length') given |= HAS_LENGTH;
+    if (k.length === 12 && named(k, 'content-type')) given |= HAS_TYPE;
+    else if (k.length === 14 && named(k, 'content-length')) given |= HAS_LENGTH;
   };
   if (!h) return 0;
-  if (h instanceof Headers) {
+  if (h instanceof HeadersType) {
     for (const [k, v] of h) {
       list.push(k, v);
       note(k);
@@ -199,6 +206,11 @@ function pushHeaders(list: (string | number)[], h: ResponseState['init']): numbe
     }
   }
   return given;
+}
+
+/** A header name, in any case; no lower-cased copy when it is written in lower case already. */
+function named(k: string, lower: string): boolean {
+  return k === lower || k.toLowerCase() === lower;
 }
 
 /** Stream a body with backpressure; stop reading when the client goes away. */
