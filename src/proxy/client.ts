@@ -5,8 +5,9 @@
  * protocol header named (worker/proxy-protocol.ts shadows the socket's address with it).
  *
  * The answer is computed when first asked for and kept on the request. The app server asks
- * up front only when a request carries one of the headers (a few property lookups on the
- * headers object), to refuse conflicting scheme headers with a 400 before the app runs.
+ * up front only when a request carries one of the headers (a scan of its raw header names,
+ * most ruled out by length), to refuse conflicting scheme headers with a 400 before the app
+ * runs.
  */
 import type { IncomingMessage } from 'node:http';
 import { type Hop, parseForwarded, parseXForwardedFor } from './forwarded.ts';
