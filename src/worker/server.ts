@@ -15,7 +15,7 @@ import type { AccessLog } from '../log/access.ts';
 import { RequestStats } from '../metrics/stats.ts';
 import { type ForwardedPolicy, POLICY, schemeConflict } from '../proxy/client.ts';
 import { AcceptGate } from './accept-gate.ts';
-import { ConnectionList } from './connections.ts';
+import { ConnectionList, NO_TIME } from './connections.ts';
 import {
   closing,
   connectionCheckEveryMs,
@@ -118,7 +118,7 @@ export class AppServer {
   /** The master's fair share for this worker (0: none). */
   #share = 0;
   /** Connections closed this second, after one request or more (see #closedAfter). */
-  readonly #window = { start: 0, once: 0, more: 0 };
+  readonly #window = { start: NO_TIME, once: 0, more: 0 };
   #churned = false;
   readonly #wire: WireServers;
   /** Open HTTP/2 sessions (their sockets carry them too, under SESSION). */
@@ -261,7 +261,7 @@ export class AppServer {
   }
 
   /** The clock as last read on the connection or request path (performance.now()). */
-  #clock = 0;
+  #clock = NO_TIME;
 
   /** Churning now: it was, and the window is not older than two seconds (churn stopped). */
   #churning(): boolean {

@@ -1,6 +1,7 @@
 // The worker's connection list on its own: tracking without a hash table, and how it finds
 // slow clients (header and body timeouts) from what node:http leaves on each socket.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { test } from 'node:test';
@@ -120,4 +121,37 @@ test('a keep-alive connection idle past --keep-alive after its last response is 
   assert.deepEqual(idleAt(list, 13_000, 5000), []);
   assert.deepEqual(idleAt(list, 60_000, 5000), []);
   assert.deepEqual(idleAt(list, 60_000, 0), [], 'keep-alive checks off');
+});
+
+test('storing the first times changes no field representation on sockets (one shape for node:http)', () => {
+  // A time field that first held a small integer changes representation on its first double:
+  // V8 then gives sockets new hidden classes and drops optimised code for node:http's whole
+  // request path (36 deoptimisations in a worker's first seconds of load, against 6). V8's
+  // --trace-generalization names every field change with the line that caused it.
+  const script = `
+    import { Socket } from 'node:net';
+    import { ConnectionList } from ${JSON.stringify(new URL('../../src/worker/connections.ts', import.meta.url).href)};
+    const list = new ConnectionList();
+    const [a, b] = [new Socket(), new Socket()];
+    list.add(a);
+    list.add(b);
+    list.markIdle(a, Date.now());
+    const limits = { headerMs: 4000, bodyMs: 0, idleMs: 5000 };
+    list.check(performance.now() + 0.5, limits, () => 0);
+    list.check(performance.now() + 0.25, limits, () => 0);
+  `;
+  const out = execFileSync(
+    process.execPath,
+    ['--trace-generalization', '--input-type=module', '-e', script],
+    { encoding: 'utf8' },
+  );
+  const ours = out.split('\n').filter((l) => l.includes('worker/connections.ts'));
+  assert.ok(ours.length > 0, `the trace names connections.ts (const to mutable fields):\n${out}`);
+  // "s{…}->d{…}": Smi to double. Any change of the letter is a change of representation,
+  // except from "v" (a field not yet initialised, taking its first value).
+  const changed = ours.filter((l) => {
+    const m = /\b([a-z])\{[^}]*\}->([a-z])\{/.exec(l);
+    return m !== null && m[1] !== 'v' && m[1] !== m[2];
+  });
+  assert.deepEqual(changed, []);
 });
