@@ -8,6 +8,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
+import { rawHeader } from '../header-names.ts';
 import { schemeOf } from '../proxy/client.ts';
 
 const NativeRequest = globalThis.Request;
@@ -46,7 +47,9 @@ export function requestUrl(incoming: IncomingMessage, memo: HostMemo): string {
     return parse(target).href;
   }
   // HTTP/2 clients name the origin in `:authority` and usually send no Host.
-  const host = hostHeader(incoming) ?? authority(incoming) ?? localHost(incoming);
+  // From the raw list: node:http builds `req.headers` on first read, which an app that never
+  // reads it should not pay for. A request with two is refused before it gets here (limits.ts).
+  const host = rawHeader(incoming.rawHeaders, 'host') ?? authority(incoming) ?? localHost(incoming);
   if (PLAIN_TARGET.test(target) && !DOT_SEGMENT.test(target) && plainHost(host, memo)) {
     return `${scheme}://${host}${target}`;
   }
@@ -79,20 +82,6 @@ function parse(u: string): URL {
   } catch {
     throw new BadRequestError('bad request URL');
   }
-}
-
-/**
- * The Host header, from the raw header list: node:http builds `req.headers` on first read,
- * and an app that never reads it should not pay for it. A request with two is refused before
- * it gets here (worker/limits.ts).
- */
-function hostHeader(incoming: IncomingMessage): string | undefined {
-  const raw = incoming.rawHeaders;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i] as string;
-    if (name.length === 4 && (name === 'Host' || name.toLowerCase() === 'host')) return raw[i + 1];
-  }
-  return undefined;
 }
 
 function authority(incoming: IncomingMessage): string | undefined {

@@ -6,6 +6,7 @@
  * @hono/node-server's bridge in docs/benchmarks.md.
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { isHeader } from '../header-names.ts';
 import { type Client, clientOf } from '../proxy/client.ts';
 import { CompatRequest, LazyRequest, requestUrl } from './fetch-request.ts';
 import {
@@ -184,33 +185,30 @@ const HAS_LENGTH = 2;
 /** Flatten HeadersInit into name, value pairs; says whether type and length were among them. */
 function pushHeaders(list: (string | number)[], h: ResponseState['init']): number {
   let given = 0;
-  const note = (k: string) => {
-    if (k.length === 12 && named(k, 'content-type')) given |= HAS_TYPE;
-    else if (k.length === 14 && named(k, 'content-length')) given |= HAS_LENGTH;
-  };
   if (!h) return 0;
   if (h instanceof HeadersType) {
     for (const [k, v] of h) {
       list.push(k, v);
-      note(k);
+      given |= noted(k);
     }
   } else if (Array.isArray(h)) {
     for (const [k, v] of h as [string, string][]) {
       list.push(k, v);
-      note(k);
+      given |= noted(k);
     }
   } else {
     for (const k in h) {
       list.push(k, (h as Record<string, string>)[k] as string);
-      if (k.length === 12 || k.length === 14) note(k);
+      given |= noted(k);
     }
   }
   return given;
 }
 
-/** A header name, in any case; no lower-cased copy when it is written in lower case already. */
-function named(k: string, lower: string): boolean {
-  return k === lower || k.toLowerCase() === lower;
+/** HAS_TYPE or HAS_LENGTH when `k` is one of those headers (in any case), else 0. */
+function noted(k: string): number {
+  if (isHeader(k, 'content-type')) return HAS_TYPE;
+  return isHeader(k, 'content-length') ? HAS_LENGTH : 0;
 }
 
 /** Stream a body with backpressure; stop reading when the client goes away. */

@@ -6,10 +6,11 @@
  *
  * The answer is computed when first asked for and kept on the request. The app server asks
  * up front only when a request carries one of the headers (a scan of its raw header names,
- * most ruled out by length), to refuse conflicting scheme headers with a 400 before the app
+ * most ruled out by their length), to refuse conflicting scheme headers with a 400 before the app
  * runs.
  */
 import type { IncomingMessage } from 'node:http';
+import { rawHeader } from '../header-names.ts';
 import { type Hop, parseForwarded, parseXForwardedFor } from './forwarded.ts';
 import { displayAddress, TrustList } from './ip.ts';
 
@@ -46,8 +47,6 @@ export class ForwardedPolicy {
   readonly schemeHeaders: readonly (readonly [string, string])[];
   /** Every header whose presence means the request must be looked at. */
   readonly #names: readonly string[];
-  /** Their lengths. */
-  readonly #lengths: ReadonlySet<number>;
 
   constructor(allow: readonly string[], secureSchemeHeaders: Readonly<Record<string, string>>) {
     this.trust = new TrustList(allow);
@@ -55,7 +54,6 @@ export class ForwardedPolicy {
       ([k, v]) => [k.toLowerCase(), v.trim().toLowerCase()] as const,
     );
     this.#names = ['x-forwarded-for', 'forwarded', ...this.schemeHeaders.map(([k]) => k)];
-    this.#lengths = new Set(this.#names.map((n) => n.length));
   }
 
   /** Null when no peer is trusted: then no request is looked at. */
@@ -70,15 +68,10 @@ export class ForwardedPolicy {
   /**
    * Whether a request carries any header this policy reads, from its raw header list (name,
    * value, name, …): node:http builds `req.headers` on first read, and a request without proxy
-   * headers whose app never reads them should not pay for building it. Most names are ruled
-   * out by their length alone.
+   * headers whose app never reads them should not pay for building it.
    */
   present(rawHeaders: readonly string[]): boolean {
-    const lengths = this.#lengths;
-    for (let i = 0; i < rawHeaders.length; i += 2) {
-      const name = rawHeaders[i] as string;
-      if (lengths.has(name.length) && this.#names.includes(name.toLowerCase())) return true;
-    }
+    for (const name of this.#names) if (rawHeader(rawHeaders, name) !== undefined) return true;
     return false;
   }
 

@@ -16,6 +16,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { type Config, REQUEST_LIMIT_MAX } from '../config/settings.ts';
+import { isHeader } from '../header-names.ts';
 
 // Not an ESM import: node:http's namespace loads undici (with crypto, tls and http2) into
 // every worker, 8 MiB of RSS (src/worker/wire.ts).
@@ -125,11 +126,6 @@ const FORBIDDEN_TRAILERS = new Set([
   'transfer-encoding',
 ]);
 
-/** `host` in any case, by length first: the loop's common case costs one comparison. */
-function is(name: string, lower: string): boolean {
-  return name.length === lower.length && name.toLowerCase() === lower;
-}
-
 /** The client's address for log lines. */
 export function clientOf(socket: Socket | null | undefined): string {
   return socket?.remoteAddress ? `${socket.remoteAddress}:${socket.remotePort}` : 'unknown';
@@ -175,15 +171,15 @@ export function checkHead(req: IncomingMessage, l: Limits): Refusal | typeof CHU
     }
     const n = name.length;
     if (n === 4) {
-      if (is(name, 'host')) hosts++;
+      if (isHeader(name, 'host')) hosts++;
     } else if (n === 14) {
-      if (l.body > 0 && is(name, 'content-length') && Number(value) > l.body) {
+      if (l.body > 0 && isHeader(name, 'content-length') && Number(value) > l.body) {
         return {
           status: 413,
           reason: `Content-Length ${value} over limit-request-body ${l.body}`,
         };
       }
-    } else if (n === 17 && is(name, 'transfer-encoding')) {
+    } else if (n === 17 && isHeader(name, 'transfer-encoding')) {
       te = value;
     }
   }
