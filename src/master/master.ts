@@ -21,7 +21,7 @@ import type { Listener } from './listeners.ts';
 import type { SystemdNotify } from './notify.ts';
 import type { PidFile } from './pidfile.ts';
 import { reexec } from './reexec.ts';
-import { type Finding, Regulator } from './regulator.ts';
+import { type Decision, NOTHING, Regulator } from './regulator.ts';
 import { Rollout } from './rollout.ts';
 import { type Action, trapSignals } from './signals.ts';
 import { bootMessage, spawnWorker } from './spawn.ts';
@@ -93,8 +93,8 @@ export class Master {
   readonly #clock: Clock;
   #canary: CanaryRun | null = null;
   readonly #aggregate = new Aggregate();
-  #advice: string | null = null;
-  #finding: Finding | null = null;
+  /** The advisor's last decision: its finding, and its text for /status. */
+  #advisor: Decision = NOTHING;
   #regulator: Regulator;
   #lastSample = 0;
   readonly #rollout = new Rollout();
@@ -296,7 +296,7 @@ export class Master {
       binds: this.#o.listeners.map((l) => l.url),
       waiting: this.#dispatch.waiting,
       shed: this.#dispatch.shed,
-      advice: this.#advice,
+      advice: this.#advisor.advice,
     });
   }
 
@@ -322,12 +322,11 @@ export class Master {
     );
     // One line when a finding starts and one when it ends: its figures change every second
     // (the live text is in /status).
-    if (d.finding !== this.#finding) {
+    if (d.finding !== this.#advisor.finding) {
       if (d.advice) this.#log.warning(`advisor: ${d.advice}`);
-      else if (this.#finding) this.#log.info('advisor: provisioning looks right again');
-      this.#finding = d.finding;
+      else if (this.#advisor.finding) this.#log.info('advisor: provisioning looks right again');
     }
-    this.#advice = d.advice;
+    this.#advisor = d;
     if (d.scale) {
       this.#log.info(`adaptive: ${this.#target} → ${d.scale.to} worker(s): ${d.scale.why}`);
       this.scaleTo(d.scale.to);

@@ -38,7 +38,8 @@ const IDLE_ELU = 0.2;
 const BUSY_ELU = 0.85;
 
 const pct = (x: number) => `${Math.round(x * 100)}%`;
-const NOTHING: Decision = { finding: null, advice: null };
+/** No finding, no change. */
+export const NOTHING: Decision = { finding: null, advice: null };
 const found = (finding: Finding, details: string): Decision => ({
   finding,
   advice: `${finding}: ${details}`,
