@@ -293,7 +293,9 @@ export class Dispatcher {
     const mean = total / Math.max(1, ready.length);
     const limit = ready.length < 2 ? 0 : Math.floor(mean) + 1 + Math.floor(mean / 4);
     for (const w of ready) {
-      if (this.#told.get(w) === limit) continue;
+      // A worker at its share waits for an answer (and takes the step itself if none comes):
+      // it gets one even when its share did not change.
+      if (this.#told.get(w) === limit && w.conns < limit) continue;
       this.#told.set(w, limit);
       sendToWorker(w.child, { t: 'share', limit });
     }

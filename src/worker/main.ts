@@ -230,28 +230,33 @@ function batchClosed(): () => void {
 
 /**
  * shared dispatch: tell the master how many connections this worker holds when the count moved
- * by an eighth (at least 1) since the last report: at the end of the event-loop turn while the
- * share binds (a few long-lived clients spread evenly need every step), else at most every
+ * by an eighth (at least 1) since the last report, or at all once it stopped accepting at its
+ * share: at the end of the event-loop turn while the share binds (a few long-lived clients
+ * spread evenly need every step), else at most every
  * REPORT_EVERY_MS (under connection churn the count moves all the time, and nobody waits: each
  * IPC message costs the master and the workers tens of µs, measured as 2 µs of master CPU per
  * request at 10 ms).
  */
 const REPORT_EVERY_MS = 250;
 
-function reportConnections(): (open: number, steered: boolean) => void {
+function reportConnections(): (open: number, steered: boolean, held: boolean) => void {
   let sent = 0;
   let open = 0;
   let lastAt = 0;
+  let exact = false;
   let queued: NodeJS.Immediate | NodeJS.Timeout | null = null;
   const flush = () => {
     queued = null;
-    if (Math.abs(open - sent) < Math.max(1, sent >> 3)) return;
+    if (!(exact && open !== sent) && Math.abs(open - sent) < Math.max(1, sent >> 3)) return;
+    exact = false;
     sent = open;
     lastAt = performance.now();
     sendToMaster({ t: 'conns', n: open });
   };
-  return (n, steered) => {
+  return (n, steered, held) => {
     open = n;
+    // Held at its share: the master answers a report, so it gets one, however small the move.
+    if (held) exact = true;
     if (queued) return;
     const wait = steered ? 0 : lastAt + REPORT_EVERY_MS - performance.now();
     queued = wait <= 0 ? setImmediate(flush) : setTimeout(flush, wait);

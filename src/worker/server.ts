@@ -67,9 +67,10 @@ export interface AppServerOptions {
   readonly onHandoffClosed?: () => void;
   /**
    * The number of open connections changed (shared dispatch reports it to the master);
-   * `steered`: the master's share binds now (most connections carry several requests).
+   * `steered`: the master's share binds now (most connections carry several requests);
+   * `held`: it stopped accepting at its share and waits for the master's answer.
    */
-  readonly onConnections?: (open: number, steered: boolean) => void;
+  readonly onConnections?: (open: number, steered: boolean, held: boolean) => void;
   /** Which peers' forwarded headers count (`--forwarded-allow-ips`); null: none. */
   readonly forwarded?: ForwardedPolicy | null;
   /** Read a PROXY protocol header before HTTP (`--proxy-protocol`); null: off. */
@@ -92,6 +93,11 @@ const CLEARTEXT_H1: Wire = { tls: null, h1: true, h2: false };
 const SESSION = Symbol('corral.h2session');
 type Carrying = Socket & { [SESSION]?: ServerHttp2Session };
 
+/**
+ * How long a worker that reached its fair share waits for the master's answer before it
+ * takes the next step itself (see #stretch); the master answers in about a millisecond.
+ */
+const SHARE_ANSWER_MS = 10;
 /** One-request connections closed per second from which the fair share stops binding. */
 const CHURN_PER_S = 100;
 
@@ -212,6 +218,9 @@ export class AppServer {
   #track(socket: Socket): void {
     this.#sockets.add(socket);
     this.#counted();
+    if (this.#stretchTimer === null && this.#heldAtShare()) {
+      this.#stretchTimer = setTimeout(this.#stretch, SHARE_ANSWER_MS).unref();
+    }
     if (this.#sockets.size >= this.#o.connectionCap) this.#squeeze();
     socket.on('close', this.#untrack);
   }
@@ -237,7 +246,7 @@ export class AppServer {
     const n = this.#sockets.size;
     if (n >= this.#limit() || this.#drainPromise || this.#full) this.#gate.open = false;
     else if (!this.#gate.open) this.#reopen ??= setImmediate(this.#reopenGate);
-    this.#o.onConnections?.(n, !this.#churning());
+    this.#o.onConnections?.(n, !this.#churning(), this.#heldAtShare());
   }
 
   /**
@@ -282,9 +291,20 @@ export class AppServer {
    * them would stop and restart accepting for nearly every connection.
    */
   #limit(): number {
-    const share = this.#share;
+    const share = this.#share + this.#stretched;
     const cap = this.#o.connectionCap;
-    return share > 0 && share < cap && !this.#churning() ? share : cap;
+    return this.#share > 0 && share < cap && !this.#churning() ? share : cap;
+  }
+
+  /** Not accepting because of the master's share alone (not the cap, a drain or memory). */
+  #heldAtShare(): boolean {
+    const limit = this.#limit();
+    return (
+      limit < this.#o.connectionCap &&
+      this.#sockets.size >= limit &&
+      !this.#drainPromise &&
+      !this.#full
+    );
   }
 
   /**
@@ -294,8 +314,26 @@ export class AppServer {
    */
   setShare(limit: number): void {
     this.#share = limit;
+    this.#stretched = 0;
+    if (this.#stretchTimer) clearTimeout(this.#stretchTimer);
+    this.#stretchTimer = null;
     this.#counted();
   }
+
+  /**
+   * How far past the master's share this worker went on its own. A worker that reached its
+   * share by accepting reports at once, and the master answers every such report; if no answer
+   * came within SHARE_ANSWER_MS (a master stopped, swapped out or busy), it doubles its share
+   * itself, and again after the next wait: new connections never wait on the master.
+   */
+  #stretched = 0;
+  #stretchTimer: NodeJS.Timeout | null = null;
+  readonly #stretch = (): void => {
+    this.#stretchTimer = null;
+    if (!this.#heldAtShare()) return;
+    this.#stretched += this.#share + this.#stretched;
+    this.#counted();
+  };
 
   /** A connection arrived (handed over or accepted here): track it, then serve it. */
   readonly #take = (socket: Socket): void => {

@@ -76,6 +76,42 @@ test('default dispatch, 2 workers: 8 keep-alive clients opened together spread 4
   }
 });
 
+test('default dispatch, 2 workers: with the master stopped (SIGSTOP), workers past their fair share still take new connections', async () => {
+  const server = await serveListener(['-w', '2']);
+  const url = new URL(server.url);
+  const master = server.proc.pid as number;
+  const held: Socket[] = [];
+  const open = async () => {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, fail) => {
+      timer = setTimeout(
+        () => fail(new Error(`connection ${held.length + 1}: no answer in 5 s`)),
+        5000,
+      );
+    });
+    try {
+      held.push((await Promise.race([idleConnection(url), late])).socket);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  try {
+    // 8 clients: 4/4, and each worker's share is 6 (the mean, plus one, plus a quarter).
+    for (let i = 0; i < 8; i++) await open();
+    await new Promise((r) => setTimeout(r, 300));
+    process.kill(master, 'SIGSTOP');
+    try {
+      // The 13th reaches workers that both hold their share, with nobody to raise it.
+      for (let i = 0; i < 16; i++) await open();
+    } finally {
+      process.kill(master, 'SIGCONT');
+    }
+  } finally {
+    for (const s of held) s.destroy();
+    assert.equal(await server.stop(), 0);
+  }
+});
+
 test('--worker-connections 10, 9 idle keep-alive connections: an active client keeps keep-alive; the idle ones are closed, none reset', async () => {
   const server = await serveListener(['-w', '1', '--worker-connections', '10']);
   const url = new URL(server.url);
