@@ -283,9 +283,10 @@ export class Dispatcher {
 
   /**
    * shared: a ready worker accepts while it holds no more than the mean plus a quarter of it
-   * (with a handful of clients: no more than the mean, so 8 spread 4/4). Workers
-   * report a count that moved by an eighth, so the master's view is at most an eighth off and
-   * the least loaded worker is always below its share: the shares never stop everyone at once.
+   * (with a handful of clients: no more than the mean, so 8 spread 4/4). Workers report a
+   * count that moved by an eighth, and at once when they stop at their share: a burst fills
+   * every share before the master hears of it, and then everyone waits for this answer (or,
+   * with no answer, takes the step itself: AppServer's #stretch).
    */
   #share(): void {
     const ready = this.#ready();
