@@ -176,6 +176,7 @@ export class Master {
   tick(): void {
     for (const action of this.#actions.splice(0)) this.#act(action);
     this.#checkTimeouts();
+    this.#dispatch.reshare();
     if (this.#stopping === null || this.#stopping === 'delay') {
       this.#judgeCanary();
       this.#regulate();

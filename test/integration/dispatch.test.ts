@@ -5,7 +5,7 @@ import { readdirSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { test } from 'node:test';
-import { get, serveListener } from '../helpers/corral.ts';
+import { get, type Running, serveListener, workerPids } from '../helpers/corral.ts';
 
 interface Answer {
   status: number;
@@ -31,7 +31,9 @@ function ask(url: URL, path: string, agent: Agent): Promise<Answer> {
 }
 
 /** A keep-alive connection that sends one request, reads its answer and then stays idle. */
-function idleConnection(url: URL): Promise<{ socket: Socket; ended: Promise<'end' | string> }> {
+function idleConnection(
+  url: URL,
+): Promise<{ socket: Socket; ended: Promise<'end' | string>; pid: string }> {
   return new Promise((done, fail) => {
     const socket = connect(Number(url.port), url.hostname);
     const ended = new Promise<'end' | string>((settle) => {
@@ -43,7 +45,7 @@ function idleConnection(url: URL): Promise<{ socket: Socket; ended: Promise<'end
     socket.once('data', (d) => {
       assert.match(String(d), /^HTTP\/1\.1 200/);
       assert.doesNotMatch(String(d), /connection: close/i);
-      done({ socket, ended });
+      done({ socket, ended, pid: /x-pid: (\d+)/i.exec(String(d))?.[1] ?? '' });
     });
   });
 }
@@ -76,40 +78,66 @@ test('default dispatch, 2 workers: 8 keep-alive clients opened together spread 4
   }
 });
 
-test('default dispatch, 2 workers: with the master stopped (SIGSTOP), workers past their fair share still take new connections', async () => {
-  const server = await serveListener(['-w', '2']);
+/**
+ * 8 keep-alive clients (4/4: each worker's share is then 6, the mean plus one plus a
+ * quarter), then `pick` names a process to stop (SIGSTOP), then 16 more clients one at a
+ * time: each must be answered, though the 13th reaches workers that both hold their share.
+ * Idle connections are kept a minute: none closes to make room.
+ */
+async function moreClientsWhileStopped(
+  pick: (server: Running, firstPids: string[]) => number,
+): Promise<string[]> {
+  const server = await serveListener(['-w', '2', '--keep-alive', '60']);
   const url = new URL(server.url);
-  const master = server.proc.pid as number;
   const held: Socket[] = [];
+  const pids: string[] = [];
   const open = async () => {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<never>((_, fail) => {
       timer = setTimeout(
-        () => fail(new Error(`connection ${held.length + 1}: no answer in 5 s`)),
+        () => fail(new Error(`client ${held.length + 1}: no answer in 5 s`)),
         5000,
       );
     });
     try {
-      held.push((await Promise.race([idleConnection(url), late])).socket);
+      const c = await Promise.race([idleConnection(url), late]);
+      held.push(c.socket);
+      pids.push(c.pid);
     } finally {
       clearTimeout(timer);
     }
   };
   try {
-    // 8 clients: 4/4, and each worker's share is 6 (the mean, plus one, plus a quarter).
     for (let i = 0; i < 8; i++) await open();
     await new Promise((r) => setTimeout(r, 300));
-    process.kill(master, 'SIGSTOP');
+    const stopped = pick(server, pids.slice());
+    process.kill(stopped, 'SIGSTOP');
     try {
-      // The 13th reaches workers that both hold their share, with nobody to raise it.
       for (let i = 0; i < 16; i++) await open();
     } finally {
-      process.kill(master, 'SIGCONT');
+      process.kill(stopped, 'SIGCONT');
     }
+    return pids.slice(8);
   } finally {
     for (const s of held) s.destroy();
     assert.equal(await server.stop(), 0);
   }
+}
+
+test('default dispatch, 2 workers: with the master stopped (SIGSTOP), workers past their fair share still take new connections', async () => {
+  const later = await moreClientsWhileStopped((server) => server.proc.pid as number);
+  assert.equal(later.length, 16);
+});
+
+test('default dispatch, 2 workers: with one worker stopped (SIGSTOP), the other takes every new connection past its fair share', async () => {
+  let stopped = '';
+  const later = await moreClientsWhileStopped((server, first) => {
+    const pid = workerPids(server.output()).find((p) => first.includes(String(p))) as number;
+    stopped = String(pid);
+    return pid;
+  });
+  assert.equal(later.length, 16);
+  assert.ok(!later.includes(stopped), `answered by ${[...new Set(later)]}, ${stopped} stopped`);
 });
 
 test('--worker-connections 10, 9 idle keep-alive connections: an active client keeps keep-alive; the idle ones are closed, none reset', async () => {
