@@ -218,7 +218,7 @@ export class AppServer {
   #track(socket: Socket): void {
     this.#sockets.add(socket);
     this.#counted();
-    if (this.#stretchTimer === null && this.#heldAtShare()) {
+    if (this.#held && this.#stretchTimer === null) {
       this.#stretchTimer = setTimeout(this.#stretch, SHARE_ANSWER_MS).unref();
     }
     if (this.#sockets.size >= this.#o.connectionCap) this.#squeeze();
@@ -244,9 +244,13 @@ export class AppServer {
    */
   #counted(): void {
     const n = this.#sockets.size;
-    if (n >= this.#limit() || this.#drainPromise || this.#full) this.#gate.open = false;
+    const churning = this.#churning();
+    const limit = this.#limit(churning);
+    const stopped = this.#drainPromise !== null || this.#full;
+    if (n >= limit || stopped) this.#gate.open = false;
     else if (!this.#gate.open) this.#reopen ??= setImmediate(this.#reopenGate);
-    this.#o.onConnections?.(n, !this.#churning(), this.#heldAtShare());
+    this.#held = n >= limit && limit < this.#o.connectionCap && !stopped;
+    this.#o.onConnections?.(n, !churning, this.#held);
   }
 
   /**
@@ -290,22 +294,17 @@ export class AppServer {
    * that open a connection per request are spread by the kernel well enough, and steering
    * them would stop and restart accepting for nearly every connection.
    */
-  #limit(): number {
+  #limit(churning = this.#churning()): number {
     const share = this.#share + this.#stretched;
     const cap = this.#o.connectionCap;
-    return this.#share > 0 && share < cap && !this.#churning() ? share : cap;
+    return this.#share > 0 && share < cap && !churning ? share : cap;
   }
 
-  /** Not accepting because of the master's share alone (not the cap, a drain or memory). */
-  #heldAtShare(): boolean {
-    const limit = this.#limit();
-    return (
-      limit < this.#o.connectionCap &&
-      this.#sockets.size >= limit &&
-      !this.#drainPromise &&
-      !this.#full
-    );
-  }
+  /**
+   * Not accepting because of the master's share alone (not the cap, a drain or memory), as of
+   * the last change of the count or the share (#counted).
+   */
+  #held = false;
 
   /**
    * The master's fair share (shared dispatch): accept only while holding fewer connections
@@ -330,7 +329,7 @@ export class AppServer {
   #stretchTimer: NodeJS.Timeout | null = null;
   readonly #stretch = (): void => {
     this.#stretchTimer = null;
-    if (!this.#heldAtShare()) return;
+    if (!this.#held) return;
     this.#stretched += this.#share + this.#stretched;
     this.#counted();
   };
