@@ -270,7 +270,7 @@ export class Dispatcher {
 
   /** Hand out connections that waited for a ready worker or a free slot. */
   flush(): void {
-    if (this.#steering()) this.#share(true);
+    if (this.#steering()) this.#share();
     while (this.#pending.length) {
       const worker = this.#pick();
       if (!worker) return;
@@ -285,21 +285,19 @@ export class Dispatcher {
    * shared: a ready worker accepts while it holds no more than the mean plus a quarter of it
    * (with a handful of clients: no more than the mean, so 8 spread 4/4). Workers report a
    * count that moved by an eighth, and at once when they stop at their share: a burst fills
-   * every share before the master hears of it, and then everyone waits for this answer (or,
-   * with no answer, takes the step itself: AppServer's #stretch). A worker whose heartbeats
-   * are late (its event loop blocked, or the process stopped) takes no connection now: the
-   * shares are those of the others (one left: no share), so nobody waits on it.
+   * every share before the master hears of it, and then everyone waits for the next shares
+   * (a held worker also probes the queue itself: AppServer's #probe). A worker whose
+   * heartbeats are late (its event loop blocked, or the process stopped) takes no connection
+   * now: the shares are those of the others (one left: no share), so nobody probes for long.
    */
-  #share(answer: boolean): void {
+  #share(): void {
     const ready = this.#ready();
     const live = ready.filter((w) => !w.stale());
     const total = live.reduce((sum, w) => sum + w.conns, 0);
     const mean = total / Math.max(1, live.length);
     const limit = live.length < 2 ? 0 : Math.floor(mean) + 1 + Math.floor(mean / 4);
     for (const w of ready) {
-      // A worker at its share waits for an answer to its report (and takes the step itself
-      // if none comes): it gets one even when its share did not change.
-      if (this.#told.get(w) === limit && !(answer && w.conns >= limit)) continue;
+      if (this.#told.get(w) === limit) continue;
       this.#told.set(w, limit);
       sendToWorker(w.child, { t: 'share', limit });
     }
@@ -307,7 +305,7 @@ export class Dispatcher {
 
   /** On the master's tick: a worker whose heartbeats went late leaves the shares, or is back. */
   reshare(): void {
-    if (this.#steering()) this.#share(false);
+    if (this.#steering()) this.#share();
   }
 
   /** Connections waiting for a worker. */

@@ -254,7 +254,7 @@ function reportConnections(): (open: number, steered: boolean, held: boolean) =>
   };
   return (n, steered, held) => {
     open = n;
-    // Held at its share: the master answers a report, so it gets one, however small the move.
+    // Held at its share: the master raises shares from exact counts, so report any move.
     if (held) exact = true;
     if (queued) return;
     const wait = steered ? 0 : lastAt + REPORT_EVERY_MS - performance.now();

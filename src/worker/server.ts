@@ -68,7 +68,7 @@ export interface AppServerOptions {
   /**
    * The number of open connections changed (shared dispatch reports it to the master);
    * `steered`: the master's share binds now (most connections carry several requests);
-   * `held`: it stopped accepting at its share and waits for the master's answer.
+   * `held`: it stopped accepting at its share (the master needs the exact count to raise it).
    */
   readonly onConnections?: (open: number, steered: boolean, held: boolean) => void;
   /** Which peers' forwarded headers count (`--forwarded-allow-ips`); null: none. */
@@ -94,10 +94,11 @@ const SESSION = Symbol('corral.h2session');
 type Carrying = Socket & { [SESSION]?: ServerHttp2Session };
 
 /**
- * How long a worker that reached its fair share waits for the master's answer before it
- * takes the next step itself (see #stretch); the master answers in about a millisecond.
+ * How often a worker held at its fair share looks for connections nobody took (see #probe);
+ * the master answers a report in about a millisecond, so a probe finds some only when every
+ * worker is held, a sibling is stalled or the master is.
  */
-const SHARE_ANSWER_MS = 10;
+const PROBE_MS = 10;
 /** One-request connections closed per second from which the fair share stops binding. */
 const CHURN_PER_S = 100;
 
@@ -218,9 +219,6 @@ export class AppServer {
   #track(socket: Socket): void {
     this.#sockets.add(socket);
     this.#counted();
-    if (this.#held && this.#stretchTimer === null) {
-      this.#stretchTimer = setTimeout(this.#stretch, SHARE_ANSWER_MS).unref();
-    }
     if (this.#sockets.size >= this.#o.connectionCap) this.#squeeze();
     socket.on('close', this.#untrack);
   }
@@ -246,10 +244,14 @@ export class AppServer {
     const n = this.#sockets.size;
     const churning = this.#churning();
     const limit = this.#limit(churning);
+    const cap = this.#o.connectionCap;
     const stopped = this.#drainPromise !== null || this.#full;
-    if (n >= limit || stopped) this.#gate.open = false;
+    if (stopped || n >= (this.#probing ? cap : limit)) this.#gate.open = false;
     else if (!this.#gate.open) this.#reopen ??= setImmediate(this.#reopenGate);
-    this.#held = n >= limit && limit < this.#o.connectionCap && !stopped;
+    this.#held = n >= limit && limit < cap && !stopped;
+    if (this.#held && this.#probeTimer === null && !this.#probing) {
+      this.#probeTimer = setTimeout(this.#probe, PROBE_MS).unref();
+    }
     this.#o.onConnections?.(n, !churning, this.#held);
   }
 
@@ -295,9 +297,8 @@ export class AppServer {
    * them would stop and restart accepting for nearly every connection.
    */
   #limit(churning = this.#churning()): number {
-    const share = this.#share + this.#stretched;
     const cap = this.#o.connectionCap;
-    return this.#share > 0 && share < cap && !churning ? share : cap;
+    return this.#share > 0 && this.#share < cap && !churning ? this.#share : cap;
   }
 
   /**
@@ -313,24 +314,28 @@ export class AppServer {
    */
   setShare(limit: number): void {
     this.#share = limit;
-    this.#stretched = 0;
-    if (this.#stretchTimer) clearTimeout(this.#stretchTimer);
-    this.#stretchTimer = null;
     this.#counted();
   }
 
   /**
-   * How far past the master's share this worker went on its own. A worker that reached its
-   * share by accepting reports at once, and the master answers every such report; if no answer
-   * came within SHARE_ANSWER_MS (a master stopped, swapped out or busy), it doubles its share
-   * itself, and again after the next wait: new connections never wait on the master.
+   * A worker held at its share opens its gate for one event-loop turn every PROBE_MS and takes
+   * every connection waiting in the kernel's queue then: connections nobody took while it was
+   * held. Its siblings, when they can, take them within a turn, and the master raises the
+   * shares within a millisecond of the worker's report; so a probe finds some only when every
+   * worker is held, a sibling is stalled (a blocked event loop, a stopped process) or the
+   * master is. New connections then wait PROBE_MS at most, not until a heartbeat goes missing.
    */
-  #stretched = 0;
-  #stretchTimer: NodeJS.Timeout | null = null;
-  readonly #stretch = (): void => {
-    this.#stretchTimer = null;
+  #probeTimer: NodeJS.Timeout | null = null;
+  #probing = false;
+  readonly #probe = (): void => {
+    this.#probeTimer = null;
     if (!this.#held) return;
-    this.#stretched += this.#share + this.#stretched;
+    this.#probing = true;
+    this.#gate.open = true;
+    setImmediate(this.#probed);
+  };
+  readonly #probed = (): void => {
+    this.#probing = false;
     this.#counted();
   };
 

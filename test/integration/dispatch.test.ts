@@ -80,12 +80,12 @@ test('default dispatch, 2 workers: 8 keep-alive clients opened together spread 4
 
 /**
  * 8 keep-alive clients (4/4: each worker's share is then 6, the mean plus one plus a
- * quarter), then `pick` names a process to stop (SIGSTOP), then 16 more clients one at a
+ * quarter), then `pick` names the processes to stop (SIGSTOP), then 16 more clients one at a
  * time: each must be answered, though the 13th reaches workers that both hold their share.
  * Idle connections are kept a minute: none closes to make room.
  */
 async function moreClientsWhileStopped(
-  pick: (server: Running, firstPids: string[]) => number,
+  pick: (server: Running, firstPids: string[]) => number[],
 ): Promise<string[]> {
   const server = await serveListener(['-w', '2', '--keep-alive', '60']);
   const url = new URL(server.url);
@@ -111,11 +111,11 @@ async function moreClientsWhileStopped(
     for (let i = 0; i < 8; i++) await open();
     await new Promise((r) => setTimeout(r, 300));
     const stopped = pick(server, pids.slice());
-    process.kill(stopped, 'SIGSTOP');
+    for (const pid of stopped) process.kill(pid, 'SIGSTOP');
     try {
       for (let i = 0; i < 16; i++) await open();
     } finally {
-      process.kill(stopped, 'SIGCONT');
+      for (const pid of stopped) process.kill(pid, 'SIGCONT');
     }
     return pids.slice(8);
   } finally {
@@ -125,7 +125,7 @@ async function moreClientsWhileStopped(
 }
 
 test('default dispatch, 2 workers: with the master stopped (SIGSTOP), workers past their fair share still take new connections', async () => {
-  const later = await moreClientsWhileStopped((server) => server.proc.pid as number);
+  const later = await moreClientsWhileStopped((server) => [server.proc.pid as number]);
   assert.equal(later.length, 16);
 });
 
@@ -134,7 +134,20 @@ test('default dispatch, 2 workers: with one worker stopped (SIGSTOP), the other 
   const later = await moreClientsWhileStopped((server, first) => {
     const pid = workerPids(server.output()).find((p) => first.includes(String(p))) as number;
     stopped = String(pid);
-    return pid;
+    return [pid];
+  });
+  assert.equal(later.length, 16);
+  assert.ok(!later.includes(stopped), `answered by ${[...new Set(later)]}, ${stopped} stopped`);
+});
+
+test('default dispatch, 2 workers: with the master and one worker stopped (SIGSTOP), the other takes every new connection past its fair share', async () => {
+  // Nobody can raise the live worker's share or take the stopped one out of the shares: the
+  // live worker finds the waiting connections itself.
+  let stopped = '';
+  const later = await moreClientsWhileStopped((server, first) => {
+    const pid = workerPids(server.output()).find((p) => first.includes(String(p))) as number;
+    stopped = String(pid);
+    return [server.proc.pid as number, pid];
   });
   assert.equal(later.length, 16);
   assert.ok(!later.includes(stopped), `answered by ${[...new Set(later)]}, ${stopped} stopped`);
