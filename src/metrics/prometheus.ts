@@ -139,6 +139,14 @@ export function renderMetrics(
   );
   add(
     snapshot(
+      'corral_worker_connections',
+      'Open connections of each worker: as it last reported them (shared dispatch: within an eighth, at once when held at its fair share) or handed to it and not yet closed (least-conn).',
+      'gauge',
+      perWorker((w) => w.connections),
+    ),
+  );
+  add(
+    snapshot(
       'corral_worker_event_loop_utilization',
       "Share of time each worker's event loop was busy, since its last heartbeat.",
       'gauge',
