@@ -8,7 +8,7 @@ import type { Config } from '../config/settings.ts';
 import type { Logger } from '../log/logger.ts';
 import { overMemoryNote } from '../worker/memory-guard.ts';
 import { readStack } from './stack.ts';
-import type { WorkerHandle } from './worker-handle.ts';
+import { STALE_MS, type WorkerHandle } from './worker-handle.ts';
 
 /** After a timeout SIGABRT, how long before SIGKILL. */
 export const ABORT_GRACE_MS = 1000;
@@ -27,7 +27,10 @@ export function watch(
   onTimeout: (w: WorkerHandle) => void,
 ): void {
   const { timeout, maxWorkerMemory, bootTimeout } = config;
-  for (const w of workers) {
+  const all = [...workers];
+  const beating = all.filter((w) => w.state === 'ready' && !w.stale()).length;
+  for (const w of all) {
+    if (w.state === 'ready') tellStall(w, beating, timeout, log);
     if (w.killDue) {
       if (w.state === 'draining') {
         log.warning(
@@ -64,6 +67,24 @@ export function watch(
         w.retire('event-loop-delay');
       }
     }
+  }
+}
+
+/**
+ * A worker whose heartbeats stop takes no new connections (master/dispatch.ts) long before
+ * --timeout replaces it; the log says so when it happens, and when it ends.
+ */
+function tellStall(w: WorkerHandle, beating: number, timeout: number, log: Logger): void {
+  const change = w.stallChange();
+  if (change === 'stalled') {
+    const meanwhile =
+      beating > 0 ? 'new connections go to the other workers' : 'new connections wait';
+    const then = timeout > 0 ? `; --timeout replaces it after ${timeout} s of silence` : '';
+    log.warning(
+      `${w.name} sent no heartbeat for ${STALE_MS / 1000} s: its event loop is blocked, or the process is stopped; ${meanwhile} until it beats again${then}`,
+    );
+  } else if (change !== null) {
+    log.info(`${w.name} beats again, after ${(change / 1000).toFixed(1)} s without a heartbeat`);
   }
 }
 

@@ -15,7 +15,7 @@ export type WorkerState = 'booting' | 'ready' | 'draining' | 'exited';
  * Workers beat twice a second; one silent this long has a blocked event loop right now, so it
  * gets no new connections even before --timeout replaces it.
  */
-const STALE_MS = 1200;
+export const STALE_MS = 1200;
 
 /** What a worker is told to watch in itself, and how the master judges its health. */
 export interface WorkerLimits {
@@ -57,6 +57,8 @@ export class WorkerHandle {
   waitingFor: string | null = null;
   /** Heartbeats in a row whose event-loop delay was above the limit. */
   #slowBeats = 0;
+  /** Its last heartbeat before a stall the master has reported (null: none going on). */
+  #stalledSince: number | null = null;
   /** The inspector port it reported (for the stack of a blocked worker); 0: none. */
   #inspectPort = 0;
 
@@ -212,6 +214,23 @@ export class WorkerHandle {
   /** Its event loop looks blocked (heartbeats are late). */
   stale(): boolean {
     return this.silentFor > STALE_MS;
+  }
+
+  /**
+   * On the master's tick, so that each stall is told once each way: 'stalled' when its
+   * heartbeats have just gone late, the stall's length (ms between the heartbeats around it)
+   * when they have just come back, else null.
+   */
+  stallChange(): 'stalled' | number | null {
+    const stale = this.stale();
+    if (stale && this.#stalledSince === null) {
+      this.#stalledSince = this.#lastBeat;
+      return 'stalled';
+    }
+    if (stale || this.#stalledSince === null) return null;
+    const ms = this.#lastBeat - this.#stalledSince;
+    this.#stalledSince = null;
+    return ms;
   }
 
   /** Serving or about to: counts toward the target number of workers. */

@@ -69,6 +69,34 @@ test('-t 2: the WORKER TIMEOUT report names the function a worker is stuck in', 
   }
 });
 
+test('a worker stopped (SIGSTOP) for a while: the log says so at 1.2 s without a heartbeat, and says when it beats again', async () => {
+  const server = await serveApp(APP, ['-w', '2']);
+  try {
+    const [pid] = workerPids(server.output());
+    process.kill(pid as number, 'SIGSTOP');
+    try {
+      await server.waitFor(
+        new RegExp(
+          `worker \\d+ \\(pid ${pid}\\) sent no heartbeat for 1\\.2 s: .*; new connections go to the other workers until it beats again; --timeout replaces it after 30 s`,
+        ),
+        10_000,
+      );
+    } finally {
+      process.kill(pid as number, 'SIGCONT');
+    }
+    const [, after] = await server.waitFor(
+      new RegExp(`\\(pid ${pid}\\) beats again, after (\\d+\\.\\d) s without a heartbeat`),
+      10_000,
+    );
+    assert.ok(Number(after) >= 1.2, `stalled ${after} s`);
+    assert.ok(alive(pid as number), 'not replaced: it recovered before --timeout');
+    // Told once each way.
+    assert.equal(server.output().match(/sent no heartbeat for 1\.2 s/g)?.length, 1);
+  } finally {
+    await server.stop();
+  }
+});
+
 test('--max-worker-lifetime 2: 3,000 requests, ≥ 4 workers served, 0 failed', async (t) => {
   const server = await serveApp(APP, ['-w', '2', '--max-worker-lifetime', '2']);
   try {
