@@ -35,7 +35,7 @@ export function formatStatus(s: Status): string {
   const head = `corral ${s.version}, master pid ${s.pid}: ${s.ready ? 'ready' : s.stopping ? 'stopping' : 'not ready'}, ${s.workers.length}/${s.target} ${s.workerClass} workers, ${s.totals.requests} requests, ${s.waiting} waiting`;
   const rows = s.workers.map(
     (w) =>
-      `  worker ${String(w.id).padEnd(4)} pid ${String(w.pid).padEnd(8)} ${w.state.padEnd(9)}${w.retiring ? '*' : ' '} ${String(w.requests).padStart(9)} req ${String(w.inFlight).padStart(5)} in flight ${mib(w.rssBytes).padStart(8)} ELU ${(w.elu * 100).toFixed(0).padStart(3)}%`,
+      `  worker ${String(w.id).padEnd(4)} pid ${String(w.pid).padEnd(8)} ${(w.stalled ? 'stalled' : w.state).padEnd(9)}${w.retiring ? '*' : ' '} ${String(w.requests).padStart(9)} req ${String(w.inFlight).padStart(5)} in flight ${mib(w.rssBytes).padStart(8)} ELU ${(w.elu * 100).toFixed(0).padStart(3)}%`,
   );
   return [head, ...rows, ...(s.advice ? [`advice: ${s.advice}`] : [])].join('\n');
 }

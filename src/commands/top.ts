@@ -33,7 +33,7 @@ export function frame(s: Status, prev: Status | null, seconds: number): string {
       [
         String(w.id).padEnd(7),
         String(w.pid).padEnd(9),
-        `${w.state}${w.retiring ? '*' : ''}`.padEnd(10),
+        `${w.stalled ? 'stalled' : w.state}${w.retiring ? '*' : ''}`.padEnd(10),
         r.toFixed(0).padStart(6),
         String(w.requests).padStart(11),
         String(w.inFlight).padStart(10),

@@ -34,6 +34,8 @@ export function buildStatus(
       cpuSeconds: w.stats.cpuSeconds,
       elu: w.stats.elu,
       lagSeconds: w.stats.lagSeconds,
+      silentSeconds: Math.round(w.silentFor / 100) / 10,
+      stalled: w.state === 'ready' && w.stale(),
     })),
     totals: aggregate.totals(workers.map((w) => w.stats)),
     restarts: Object.fromEntries(aggregate.restarts),

@@ -19,6 +19,10 @@ export interface WorkerStatus {
   readonly cpuSeconds: number;
   readonly elu: number;
   readonly lagSeconds: number;
+  /** Seconds since its last heartbeat (they come twice a second). */
+  readonly silentSeconds: number;
+  /** Ready, but its heartbeats are 1.2 s late: its event loop is blocked (or it is stopped). */
+  readonly stalled: boolean;
 }
 
 export interface Status {

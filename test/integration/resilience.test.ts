@@ -69,10 +69,15 @@ test('-t 2: the WORKER TIMEOUT report names the function a worker is stuck in', 
   }
 });
 
-test('a worker stopped (SIGSTOP) for a while: the log says so at 1.2 s without a heartbeat, and says when it beats again', async () => {
-  const server = await serveApp(APP, ['-w', '2']);
+test('a worker stopped (SIGSTOP) for a while: the log says so at 1.2 s without a heartbeat, ctl status shows it stalled, and the log says when it beats again', async () => {
+  const socket = join(mkdtempSync(join(tmpdir(), 'corral-')), 'ctl.sock');
+  const server = await serveApp(APP, ['-w', '2', '--control-socket', socket]);
+  const workers = async () =>
+    JSON.parse((await runCorral(['ctl', '--socket', socket, 'status', '--json'])).stdout)
+      .workers as { pid: number; stalled: boolean; silentSeconds: number }[];
   try {
     const [pid] = workerPids(server.output());
+    assert.ok((await workers()).every((w) => !w.stalled));
     process.kill(pid as number, 'SIGSTOP');
     try {
       await server.waitFor(
@@ -80,6 +85,16 @@ test('a worker stopped (SIGSTOP) for a while: the log says so at 1.2 s without a
           `worker \\d+ \\(pid ${pid}\\) sent no heartbeat for 1\\.2 s: .*; new connections go to the other workers until it beats again; --timeout replaces it after 30 s`,
         ),
         10_000,
+      );
+      const stalled = (await workers()).filter((w) => w.stalled);
+      assert.deepEqual(
+        stalled.map((w) => w.pid),
+        [pid],
+      );
+      assert.ok((stalled[0]?.silentSeconds ?? 0) >= 1.2, `silent ${stalled[0]?.silentSeconds} s`);
+      assert.match(
+        (await runCorral(['ctl', '--socket', socket, 'status'])).stdout,
+        new RegExp(`pid ${pid} +stalled`),
       );
     } finally {
       process.kill(pid as number, 'SIGCONT');

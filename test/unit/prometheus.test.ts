@@ -20,6 +20,8 @@ const worker = (id: number, slot: number, state: string, retiring = false): Work
   cpuSeconds: 1,
   elu: 0.5,
   lagSeconds: 0.01,
+  silentSeconds: 0.2,
+  stalled: false,
 });
 
 const status = (workers: WorkerStatus[]): Status => ({
