@@ -20,9 +20,12 @@ function youngGeneration(flags: string[]): { before: number; after: number } {
 }
 
 test("the master's young generation does not grow under surviving objects", () => {
-  const { before, after } = youngGeneration([]);
-  assert.ok(before > 0);
-  assert.equal(after, before);
+  // Three starts, judged by the median: with both CPUs busy, V8 grew it anyway in about 1 of
+  // 20 starts (measured; the flag is set at run time, which Node does not promise to honour).
+  const runs = [0, 1, 2].map(() => youngGeneration([]));
+  for (const r of runs) assert.ok(r.before > 0);
+  const grown = runs.filter((r) => r.after !== r.before);
+  assert.ok(grown.length <= 1, `grew in ${grown.length} of 3 starts: ${JSON.stringify(runs)}`);
 });
 
 test('a semi-space flag given to node is kept (the same load grows the young generation)', () => {
