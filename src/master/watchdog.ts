@@ -7,6 +7,7 @@
 import type { Config } from '../config/settings.ts';
 import type { Logger } from '../log/logger.ts';
 import { overMemoryNote } from '../worker/memory-guard.ts';
+import { monotonic } from './clock.ts';
 import { readStack } from './stack.ts';
 import { STALE_MS, type WorkerHandle } from './worker-handle.ts';
 
@@ -17,7 +18,12 @@ export const STACK_BUDGET_MS = 1500;
 
 export type Watched = Pick<
   Config,
-  'timeout' | 'maxWorkerMemory' | 'bootTimeout' | 'maxWorkerLifetime' | 'maxEventLoopDelay'
+  | 'timeout'
+  | 'maxWorkerMemory'
+  | 'bootTimeout'
+  | 'maxWorkerLifetime'
+  | 'maxEventLoopDelay'
+  | 'workerClass'
 >;
 
 export function watch(
@@ -30,7 +36,8 @@ export function watch(
   const all = [...workers];
   const beating = all.filter((w) => w.state === 'ready' && !w.stale()).length;
   for (const w of all) {
-    if (w.state === 'ready') tellStall(w, beating, timeout, log);
+    // A sync worker in a long request is busy by design: it gets no new connections anyway.
+    if (w.state === 'ready' && config.workerClass !== 'sync') tellStall(w, beating, timeout, log);
     if (w.killDue) {
       if (w.state === 'draining') {
         log.warning(
@@ -70,20 +77,36 @@ export function watch(
   }
 }
 
+/** A worker that stalls again and again is told about once a minute, with a count. */
+const STALL_QUIET_MS = 60_000;
+const stalls = new WeakMap<WorkerHandle, { toldAt: number; untold: number; telling: boolean }>();
+
 /**
  * A worker whose heartbeats stop takes no new connections (master/dispatch.ts) long before
  * --timeout replaces it; the log says so when it happens, and when it ends.
  */
 function tellStall(w: WorkerHandle, beating: number, timeout: number, log: Logger): void {
   const change = w.stallChange();
+  if (change === null) return;
+  const s = stalls.get(w) ?? { toldAt: Number.NEGATIVE_INFINITY, untold: 0, telling: false };
+  stalls.set(w, s);
   if (change === 'stalled') {
+    const now = monotonic();
+    s.telling = now - s.toldAt >= STALL_QUIET_MS;
+    if (!s.telling) {
+      s.untold++;
+      return;
+    }
     const meanwhile =
       beating > 0 ? 'new connections go to the other workers' : 'new connections wait';
     const then = timeout > 0 ? `; --timeout replaces it after ${timeout} s of silence` : '';
+    const before = s.untold ? ` (${s.untold} more stall(s) since the last one told)` : '';
     log.warning(
-      `${w.name} sent no heartbeat for ${STALE_MS / 1000} s: its event loop is blocked, or the process is stopped; ${meanwhile} until it beats again${then}`,
+      `${w.name} sent no heartbeat for ${STALE_MS / 1000} s: its event loop is blocked, or the process is stopped; ${meanwhile} until it beats again${then}${before}`,
     );
-  } else if (change !== null) {
+    s.toldAt = now;
+    s.untold = 0;
+  } else if (s.telling) {
     log.info(`${w.name} beats again, after ${(change / 1000).toFixed(1)} s without a heartbeat`);
   }
 }

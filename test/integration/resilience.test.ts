@@ -13,6 +13,7 @@ import {
   type Reply,
   runCorral,
   serveApp,
+  serveListener,
   sleep,
   workerPids,
 } from '../helpers/corral.ts';
@@ -69,7 +70,7 @@ test('-t 2: the WORKER TIMEOUT report names the function a worker is stuck in', 
   }
 });
 
-test('a worker stopped (SIGSTOP) for a while: the log says so at 1.2 s without a heartbeat, ctl status shows it stalled, and the log says when it beats again', async () => {
+test('a worker stopped (SIGSTOP) for a while: the log says so at 1.2 s without a heartbeat, ctl status shows it stalled, the log says when it beats again, and not again for a second stall within the minute', async () => {
   const socket = join(mkdtempSync(join(tmpdir(), 'corral-')), 'ctl.sock');
   const server = await serveApp(APP, ['-w', '2', '--control-socket', socket]);
   const workers = async () =>
@@ -105,10 +106,41 @@ test('a worker stopped (SIGSTOP) for a while: the log says so at 1.2 s without a
     );
     assert.ok(Number(after) >= 1.2, `stalled ${after} s`);
     assert.ok(alive(pid as number), 'not replaced: it recovered before --timeout');
-    // Told once each way.
-    assert.equal(server.output().match(/sent no heartbeat for 1\.2 s/g)?.length, 1);
+    // Told once each way; a second stall within the minute is not told again.
+    process.kill(pid as number, 'SIGSTOP');
+    try {
+      for (const until = Date.now() + 10_000; Date.now() < until; await sleep(100)) {
+        if ((await workers()).some((w) => w.stalled)) break;
+      }
+      assert.ok(
+        (await workers()).some((w) => w.stalled),
+        'stalled again',
+      );
+      await sleep(500); // past the master's next tick
+    } finally {
+      process.kill(pid as number, 'SIGCONT');
+    }
+    await sleep(1000);
+    const out = server.output();
+    assert.equal(out.match(/sent no heartbeat for 1\.2 s/g)?.length, 1, out);
+    assert.equal(out.match(/\) beats again, after/g)?.length, 1, out);
   } finally {
     await server.stop();
+  }
+});
+
+test('a request that blocks the event loop 2 s: told as a stall in an async worker, not in a sync worker (busy by design)', async () => {
+  for (const workerClass of ['async', 'sync']) {
+    const server = await serveListener(['-k', workerClass, '-w', '2']);
+    try {
+      const r = await get(`${server.url}/cpu?ms=2000`);
+      assert.equal(r.status, 200);
+      await sleep(600); // the master's ticks after the worker beats again
+      const told = /sent no heartbeat for 1\.2 s/.test(server.output());
+      assert.equal(told, workerClass === 'async', `${workerClass}: ${server.output()}`);
+    } finally {
+      await server.stop();
+    }
   }
 });
 
