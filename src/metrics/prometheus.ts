@@ -140,7 +140,7 @@ export function renderMetrics(
   add(
     snapshot(
       'corral_worker_connections',
-      'Open connections of each worker: as it last reported them (shared dispatch: within an eighth, at once when held at its fair share) or handed to it and not yet closed (least-conn).',
+      'Open connections of each worker: as it last reported them (shared and reuseport dispatch: within an eighth, or every 250 ms under churn) or handed to it and not yet closed (least-conn).',
       'gauge',
       perWorker((w) => w.connections),
     ),

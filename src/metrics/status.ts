@@ -12,7 +12,7 @@ export interface WorkerStatus {
   readonly uptimeSeconds: number;
   readonly requests: number;
   readonly inFlight: number;
-  /** Its open connections: as it last reported them (shared), or handed over (least-conn). */
+  /** Open connections: as it last reported them (shared, reuseport) or handed over (least-conn). */
   readonly connections: number;
   readonly rssBytes: number;
   readonly heapUsedBytes: number;

@@ -157,7 +157,9 @@ async function boot(msg: Boot, state: State) {
     // Like Gunicorn's sync timeout: the app may still be running that request, so the worker goes.
     onTimedOut: config.workerClass === 'sync' ? () => retire('request-timeout') : undefined,
     onHandoffClosed: batchClosed(),
-    onConnections: config.dispatch === 'shared' ? reportConnections() : undefined,
+    // least-conn: the master counts what it hands over. Otherwise the worker says (reuseport:
+    // for ctl status, top and /metrics only; shared: for the fair shares too).
+    onConnections: config.dispatch === 'least-conn' ? undefined : reportConnections(),
     upgrade: app.upgrade,
     tlsFiles: msg.tlsFiles,
   });

@@ -85,41 +85,50 @@ test('default dispatch, 2 workers: 8 keep-alive clients opened together spread 4
   }
 });
 
-test("default dispatch, 2 workers: /metrics gives each worker's open connections as the clients see them, then 0", async () => {
-  const server = await serveListener(['-w', '2', '--metrics-bind', '127.0.0.1:0']);
-  const url = new URL(server.url);
-  const metricsAt = metricsUrl(server);
-  /** corral_worker_connections per slot, sorted; polled until `want` or 5 s. */
-  const perWorker = async (want: number[]): Promise<number[]> => {
-    let got: number[] = [];
-    for (const until = Date.now() + 5000; Date.now() < until; await sleep(100)) {
-      const body = (await get(`${metricsAt}/metrics`)).body;
-      got = [...body.matchAll(/^corral_worker_connections\{worker="\d+"\} (\d+)$/gm)]
-        .map((m) => Number(m[1]))
-        .sort((a, b) => a - b);
-      if (JSON.stringify(got) === JSON.stringify(want)) break;
+for (const dispatch of ['shared', 'reuseport']) {
+  test(`--dispatch ${dispatch}, 2 workers: /metrics gives each worker's open connections as the clients see them, then 0`, async () => {
+    const server = await serveListener([
+      '-w',
+      '2',
+      '--dispatch',
+      dispatch,
+      '--metrics-bind',
+      '127.0.0.1:0',
+    ]);
+    const url = new URL(server.url);
+    const metricsAt = metricsUrl(server);
+    /** corral_worker_connections per slot, sorted; polled until `want` or 5 s. */
+    const perWorker = async (want: number[]): Promise<number[]> => {
+      let got: number[] = [];
+      for (const until = Date.now() + 5000; Date.now() < until; await sleep(100)) {
+        const body = (await get(`${metricsAt}/metrics`)).body;
+        got = [...body.matchAll(/^corral_worker_connections\{worker="\d+"\} (\d+)$/gm)]
+          .map((m) => Number(m[1]))
+          .sort((a, b) => a - b);
+        if (JSON.stringify(got) === JSON.stringify(want)) break;
+      }
+      return got;
+    };
+    const held: Socket[] = [];
+    try {
+      const perPid = new Map<string, number>();
+      for (let i = 0; i < 8; i++) {
+        const c = await idleConnection(url);
+        held.push(c.socket);
+        perPid.set(c.pid, (perPid.get(c.pid) ?? 0) + 1);
+      }
+      const seen = [...perPid.values()];
+      while (seen.length < 2) seen.push(0);
+      seen.sort((a, b) => a - b);
+      assert.deepEqual(await perWorker(seen), seen);
+      for (const s of held) s.destroy();
+      assert.deepEqual(await perWorker([0, 0]), [0, 0]);
+    } finally {
+      for (const s of held) s.destroy();
+      assert.equal(await server.stop(), 0);
     }
-    return got;
-  };
-  const held: Socket[] = [];
-  try {
-    const perPid = new Map<string, number>();
-    for (let i = 0; i < 8; i++) {
-      const c = await idleConnection(url);
-      held.push(c.socket);
-      perPid.set(c.pid, (perPid.get(c.pid) ?? 0) + 1);
-    }
-    const seen = [...perPid.values()];
-    while (seen.length < 2) seen.push(0);
-    seen.sort((a, b) => a - b);
-    assert.deepEqual(await perWorker(seen), seen);
-    for (const s of held) s.destroy();
-    assert.deepEqual(await perWorker([0, 0]), [0, 0]);
-  } finally {
-    for (const s of held) s.destroy();
-    assert.equal(await server.stop(), 0);
-  }
-});
+  });
+}
 
 /**
  * 8 keep-alive clients (4/4: each worker's share is then 6, the mean plus one plus a
