@@ -4,47 +4,12 @@ import { test } from 'node:test';
 import type { WorkerMetrics } from '../../src/metrics/collect.ts';
 import { renderMetrics } from '../../src/metrics/prometheus.ts';
 import type { Status, WorkerStatus } from '../../src/metrics/status.ts';
+import { statusOf, workerStatus } from '../helpers/status.ts';
 
-const worker = (id: number, slot: number, state: string, retiring = false): WorkerStatus => ({
-  id,
-  slot,
-  pid: 1000 + id,
-  state,
-  retiring,
-  uptimeSeconds: 1,
-  requests: 0,
-  inFlight: 0,
-  connections: 0,
-  rssBytes: id * 1e6,
-  heapUsedBytes: 1,
-  cpuSeconds: 1,
-  elu: 0.5,
-  lagSeconds: 0.01,
-  silentSeconds: 0.2,
-  stalled: false,
-});
+const worker = (id: number, slot: number, state: string, retiring = false): WorkerStatus =>
+  workerStatus(id, { slot, state, retiring });
 
-const status = (workers: WorkerStatus[]): Status => ({
-  pid: 1,
-  version: '0',
-  ready: true,
-  stopping: false,
-  workerClass: 'async',
-  target: 2,
-  binds: [],
-  waiting: 0,
-  shed: 0,
-  workers,
-  totals: {
-    requests: 0,
-    cpuSeconds: 0,
-    statusClasses: [0, 0, 0, 0, 0],
-    latencyCounts: Array(12).fill(0),
-    latencySumSeconds: 0,
-  },
-  restarts: {},
-  advice: null,
-});
+const status = (workers: WorkerStatus[]): Status => statusOf(workers, { target: 2 });
 
 const counter = (n: number) => [
   { name: 'app_hits_total', help: 'Hits.', type: 'counter', values: [{ value: n }] },
