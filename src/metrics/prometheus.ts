@@ -147,6 +147,14 @@ export function renderMetrics(
   );
   add(
     snapshot(
+      'corral_worker_heartbeat_age_seconds',
+      "Seconds since each worker's last heartbeat (they come twice a second): above 1.2 its event loop is blocked, or it is stopped, and it takes no new connections.",
+      'gauge',
+      perWorker((w) => w.silentSeconds),
+    ),
+  );
+  add(
+    snapshot(
       'corral_worker_event_loop_utilization',
       "Share of time each worker's event loop was busy, since its last heartbeat.",
       'gauge',

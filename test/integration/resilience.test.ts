@@ -72,13 +72,30 @@ test('-t 2: the WORKER TIMEOUT report names the function a worker is stuck in', 
 
 test('a worker stopped (SIGSTOP) for a while: the log says so at 1.2 s without a heartbeat, ctl status shows it stalled, the log says when it beats again, and not again for a second stall within the minute', async () => {
   const socket = join(mkdtempSync(join(tmpdir(), 'corral-')), 'ctl.sock');
-  const server = await serveApp(APP, ['-w', '2', '--control-socket', socket]);
+  const server = await serveApp(APP, [
+    '-w',
+    '2',
+    '--control-socket',
+    socket,
+    '--metrics-bind',
+    '127.0.0.1:0',
+  ]);
+  /** corral_worker_heartbeat_age_seconds, the largest of the workers'. */
+  const oldestBeat = async () =>
+    Math.max(
+      ...[
+        ...(await get(`${metricsUrl(server)}/metrics`)).body.matchAll(
+          /^corral_worker_heartbeat_age_seconds\{worker="\d+"\} ([\d.]+)$/gm,
+        ),
+      ].map((m) => Number(m[1])),
+    );
   const workers = async () =>
     JSON.parse((await runCorral(['ctl', '--socket', socket, 'status', '--json'])).stdout)
       .workers as { pid: number; stalled: boolean; silentSeconds: number }[];
   try {
     const [pid] = workerPids(server.output());
     assert.ok((await workers()).every((w) => !w.stalled));
+    assert.ok((await oldestBeat()) < 1.2);
     process.kill(pid as number, 'SIGSTOP');
     try {
       await server.waitFor(
@@ -93,6 +110,7 @@ test('a worker stopped (SIGSTOP) for a while: the log says so at 1.2 s without a
         [pid],
       );
       assert.ok((stalled[0]?.silentSeconds ?? 0) >= 1.2, `silent ${stalled[0]?.silentSeconds} s`);
+      assert.ok((await oldestBeat()) >= 1.2);
       assert.match(
         (await runCorral(['ctl', '--socket', socket, 'status'])).stdout,
         new RegExp(`pid ${pid} +stalled`),
