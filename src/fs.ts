@@ -16,6 +16,7 @@ export const {
   lstatSync,
   openSync,
   readdirSync,
+  readFile,
   readFileSync,
   renameSync,
   statSync,

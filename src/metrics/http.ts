@@ -14,12 +14,12 @@ import type { Status } from './status.ts';
 const { createServer } = process.getBuiltinModule('node:http');
 
 /** Kernel accept-queue length per TCP bind URL. */
-function backlogByBind(binds: readonly string[]): Map<string, number> {
+async function backlogByBind(binds: readonly string[]): Promise<Map<string, number>> {
   const ports = new Map<number, string>();
   for (const b of binds) {
     if (b.startsWith('http://')) ports.set(Number(new URL(b).port), b);
   }
-  const counts = readBacklog([...ports.keys()]);
+  const counts = await readBacklog([...ports.keys()]);
   return new Map(
     [...ports].filter(([p]) => counts.has(p)).map(([p, b]) => [b, counts.get(p) ?? 0]),
   );
@@ -41,11 +41,10 @@ export async function serveMetrics(
         .writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' })
         .end(ready ? 'ready\n' : s.stopping ? 'shutting down\n' : 'not ready\n');
     } else if (path === '/metrics') {
-      workerMetrics()
-        .then((workers) => {
+      Promise.all([workerMetrics(), backlogByBind(status().binds)])
+        .then(([workers, backlog]) => {
           // The status after the workers answered: its heartbeats are at least as fresh.
-          const s = status();
-          return renderMetrics(s, backlogByBind(s.binds), workers);
+          return renderMetrics(status(), backlog, workers);
         })
         .then(
           (text) => res.writeHead(200, { 'content-type': CONTENT_TYPE }).end(text),

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -73,6 +74,36 @@ test('/metrics after 300 requests; /healthz and /readyz; /readyz 503 while shutt
     assert.equal((await get(`${server.url}/`)).status, 200, 'still serving during the delay');
     assert.equal(await server.exited, 0);
   } finally {
+    await server.stop();
+  }
+});
+
+test('corral_listen_backlog counts the connections waiting in the kernel while the worker is at its cap', async () => {
+  const server = await serveListener([
+    '-w',
+    '1',
+    '--worker-connections',
+    '1',
+    '--metrics-bind',
+    '127.0.0.1:0',
+  ]);
+  const metricsAt = metricsUrl(server);
+  const waiting: Socket[] = [];
+  try {
+    // The one connection the worker may hold, busy for 3 s.
+    const slow = get(`${server.url}/slow?ms=3000`);
+    await sleep(300);
+    const { port } = new URL(server.url);
+    for (let i = 0; i < 3; i++) waiting.push(connect(Number(port), '127.0.0.1'));
+    const line = new RegExp(`^corral_listen_backlog\\{bind="${server.url}"\\} (\\d+)$`, 'm');
+    let queued = -1;
+    for (const until = Date.now() + 2000; Date.now() < until && queued !== 3; await sleep(100)) {
+      queued = Number(line.exec((await get(`${metricsAt}/metrics`)).body)?.[1] ?? -1);
+    }
+    assert.equal(queued, 3);
+    assert.equal((await slow).status, 200);
+  } finally {
+    for (const s of waiting) s.destroy();
     await server.stop();
   }
 });
