@@ -33,11 +33,9 @@ export function watch(
   onTimeout: (w: WorkerHandle) => void,
 ): void {
   const { timeout, maxWorkerMemory, bootTimeout } = config;
-  const all = [...workers];
-  const beating = all.filter((w) => w.state === 'ready' && !w.stale()).length;
-  for (const w of all) {
+  for (const w of workers) {
     // A sync worker in a long request is busy by design: it gets no new connections anyway.
-    if (w.state === 'ready' && config.workerClass !== 'sync') tellStall(w, beating, timeout, log);
+    if (w.state === 'ready' && config.workerClass !== 'sync') tellStall(w, workers, timeout, log);
     if (w.killDue) {
       if (w.state === 'draining') {
         log.warning(
@@ -85,7 +83,12 @@ const stalls = new WeakMap<WorkerHandle, { toldAt: number; untold: number; telli
  * A worker whose heartbeats stop takes no new connections (master/dispatch.ts) long before
  * --timeout replaces it; the log says so when it happens, and when it ends.
  */
-function tellStall(w: WorkerHandle, beating: number, timeout: number, log: Logger): void {
+function tellStall(
+  w: WorkerHandle,
+  workers: Iterable<WorkerHandle>,
+  timeout: number,
+  log: Logger,
+): void {
   const change = w.stallChange();
   if (change === null) return;
   const s = stalls.get(w) ?? { toldAt: Number.NEGATIVE_INFINITY, untold: 0, telling: false };
@@ -97,8 +100,9 @@ function tellStall(w: WorkerHandle, beating: number, timeout: number, log: Logge
       s.untold++;
       return;
     }
-    const meanwhile =
-      beating > 0 ? 'new connections go to the other workers' : 'new connections wait';
+    let others = false;
+    for (const o of workers) others ||= o.state === 'ready' && !o.stale();
+    const meanwhile = others ? 'new connections go to the other workers' : 'new connections wait';
     const then = timeout > 0 ? `; --timeout replaces it after ${timeout} s of silence` : '';
     const before = s.untold ? ` (${s.untold} more stall(s) since the last one told)` : '';
     log.warning(

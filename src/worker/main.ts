@@ -231,12 +231,12 @@ function batchClosed(): () => void {
 }
 
 /**
- * shared dispatch: tell the master how many connections this worker holds when the count moved
- * by an eighth (at least 1) since the last report, or at all once it stopped accepting at its
- * share: at the end of the event-loop turn while the share binds (a few long-lived clients
- * spread evenly need every step), else at most every REPORT_EVERY_MS (under connection churn
- * the count moves all the time, and nobody waits: each IPC message costs the master and the
- * workers tens of µs, measured as 2 µs of master CPU per request at 10 ms).
+ * shared and reuseport dispatch: tell the master how many connections this worker holds when
+ * the count moved by an eighth (at least 1) since the last report, or at all once it stopped
+ * accepting at its share: at the end of the event-loop turn while the share binds (a few
+ * long-lived clients spread evenly need every step), else at most every REPORT_EVERY_MS (under
+ * connection churn the count moves all the time, and nobody waits: each IPC message costs the
+ * master and the workers tens of µs, measured as 2 µs of master CPU per request at 10 ms).
  */
 const REPORT_EVERY_MS = 250;
 
