@@ -11,7 +11,7 @@ import { monotonic } from './clock.ts';
 import { bindInfo, type Listener } from './listeners.ts';
 import type { SystemdNotify } from './notify.ts';
 import { trapSignals } from './signals.ts';
-import { NO_PRETENURING, pretenuringLeftToUs } from './spawn.ts';
+import { NO_PRETENURING, pretenuringLeftToUs } from './worker-v8-options.ts';
 
 export async function runSingle(
   r: Resolved,

@@ -6,6 +6,7 @@ import { readTlsFiles, type TlsFiles } from '../config/tls.ts';
 import type { ListenPlan, ToWorker } from '../ipc.ts';
 import type { Identity } from './identity.ts';
 import { bindInfo, type Listener } from './listeners.ts';
+import { workerExecArgv } from './worker-v8-options.ts';
 
 const entry = new URL(
   `../worker/main${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`,
@@ -38,36 +39,6 @@ export function listenPlans(config: Config, listeners: readonly Listener[]): Lis
     return { kind: 'fd', fd: FIRST_FD + i };
   });
 }
-
-/**
- * V8 options workers start with, before --node-args (where a later option wins).
- *
- * --no-allocation-site-pretenuring: when a worker's first seconds are under load (its code not
- * yet optimised, so requests live longer), V8 sees per-request objects survive and starts
- * allocating them straight in the old generation, and keeps doing so: measured under a new
- * connection per request, scavenges that promoted ~10 MB each and 5–6 full GCs in 4 s, GC
- * 200 ms against 40, and 12–15% more CPU per request for as long as the worker lives. A server's
- * request objects die young; left out when the app's options mention pretenuring.
- */
-export function workerExecArgv(
-  config: Pick<Config, 'nodeArgs'>,
-  nodeOptions = process.env.NODE_OPTIONS ?? '',
-): string[] {
-  return [
-    ...(pretenuringLeftToUs(config.nodeArgs, nodeOptions) ? [NO_PRETENURING] : []),
-    ...config.nodeArgs,
-  ];
-}
-
-/** Neither these Node options nor NODE_OPTIONS name V8's pretenuring. */
-export function pretenuringLeftToUs(
-  args: readonly string[],
-  nodeOptions = process.env.NODE_OPTIONS ?? '',
-): boolean {
-  return !/allocation-site-pretenuring/.test(`${args.join(' ')} ${nodeOptions}`);
-}
-
-export const NO_PRETENURING = '--no-allocation-site-pretenuring';
 
 /** `identity`: --user/--group; libuv sets gid, drops supplementary groups, then sets uid. */
 export function spawnWorker(

@@ -5,6 +5,7 @@
 import { fork } from 'node:child_process';
 import type { Config } from '../config/settings.ts';
 import { CorralError } from '../errors.ts';
+import { workerExecArgv } from '../master/worker-v8-options.ts';
 
 export type ProbeReport =
   | {
@@ -39,7 +40,8 @@ export function measureWorker(opts: ProbeOptions): Promise<Measurement> {
   // No log or access-log files: the probe must not create or append to the server's logs.
   const config = { ...opts.config, accessLogfile: null, errorLogfile: '-' };
   const child = fork(entry, [JSON.stringify(config)], {
-    execArgv: [...opts.config.nodeArgs],
+    // Started as a worker is, so it measures what a worker will hold.
+    execArgv: workerExecArgv(opts.config, opts.env.NODE_OPTIONS ?? ''),
     cwd: opts.cwd,
     env: { ...opts.env },
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],

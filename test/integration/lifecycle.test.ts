@@ -226,7 +226,7 @@ describe('stopping and logs', () => {
     );
   });
 
-  test("--node-args reach the worker processes, after corral's V8 default", async () => {
+  test("--node-args reach the worker processes, after corral's V8 defaults", async () => {
     const server = await serveListener([
       '-w',
       '1',
@@ -236,6 +236,7 @@ describe('stopping and logs', () => {
       const argv = JSON.parse((await get(`${server.url}/execargv`)).body);
       assert.deepEqual(argv, [
         '--no-allocation-site-pretenuring',
+        '--min-semi-space-size=4',
         '--max-old-space-size=200',
         '--no-warnings',
       ]);

@@ -1,13 +1,18 @@
-// The V8 options workers start with: corral's default first, the app's --node-args after it
-// (a later option wins), and none when the app's options name pretenuring themselves.
+// The V8 options a worker starts with: corral's defaults first, the app's --node-args after
+// them (a later option wins), and none of a default whose subject the app's options name.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { NO_PRETENURING, workerExecArgv } from '../../src/master/spawn.ts';
+import {
+  MIN_SEMI_SPACE,
+  NO_PRETENURING,
+  workerExecArgv,
+} from '../../src/master/worker-v8-options.ts';
 
-test('workers start without allocation-site pretenuring, then the app’s --node-args', () => {
-  assert.deepEqual(workerExecArgv({ nodeArgs: [] }, ''), [NO_PRETENURING]);
+test('workers start without allocation-site pretenuring and a 4 MiB young generation, then the app’s --node-args', () => {
+  assert.deepEqual(workerExecArgv({ nodeArgs: [] }, ''), [NO_PRETENURING, MIN_SEMI_SPACE]);
   assert.deepEqual(workerExecArgv({ nodeArgs: ['--import', 'tsx'] }, ''), [
     NO_PRETENURING,
+    MIN_SEMI_SPACE,
     '--import',
     'tsx',
   ]);
@@ -15,7 +20,18 @@ test('workers start without allocation-site pretenuring, then the app’s --node
 
 test('an app that names pretenuring itself, in --node-args or NODE_OPTIONS, gets its own', () => {
   assert.deepEqual(workerExecArgv({ nodeArgs: ['--allocation-site-pretenuring'] }, ''), [
+    MIN_SEMI_SPACE,
     '--allocation-site-pretenuring',
   ]);
-  assert.deepEqual(workerExecArgv({ nodeArgs: [] }, '--allocation-site-pretenuring'), []);
+  assert.deepEqual(workerExecArgv({ nodeArgs: [] }, '--allocation-site-pretenuring'), [
+    MIN_SEMI_SPACE,
+  ]);
+});
+
+test('an app that sizes the young generation itself gets its own size', () => {
+  assert.deepEqual(workerExecArgv({ nodeArgs: ['--max-semi-space-size=64'] }, ''), [
+    NO_PRETENURING,
+    '--max-semi-space-size=64',
+  ]);
+  assert.deepEqual(workerExecArgv({ nodeArgs: [] }, '--min-semi-space-size=1'), [NO_PRETENURING]);
 });
