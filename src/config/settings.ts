@@ -218,7 +218,7 @@ export const settings = {
     section: 'Config',
     doc: 'Extra Node options for worker processes, e.g. `--node-args="--import tsx"`.',
     notes:
-      "Node ≥ 22.18 runs `.ts` apps directly when they use only erasable syntax; apps that need more (enums, decorators, path aliases) can load a loader such as tsx this way. Workers start with `--no-allocation-site-pretenuring --min-semi-space-size=4` before these (a server's request objects die young, and a young generation that never grows past 2 MiB scavenges twice as often; see docs/architecture.md); name pretenuring or a semi-space size here to keep V8's default for it.",
+      "Node ≥ 22.18 runs `.ts` apps directly when they use only erasable syntax; apps that need more (enums, decorators, path aliases) can load a loader such as tsx this way. Workers start with `--no-allocation-site-pretenuring` and (but for the thread class) `--min-semi-space-size=4` before these (a server's request objects die young, and a young generation that never grows past 2 MiB scavenges twice as often; see docs/architecture.md); name pretenuring or a semi-space size here to keep V8's default for it.",
   }),
   preload: setting({
     type: boolean(),

@@ -1,5 +1,5 @@
 // The V8 options a worker process starts with, ahead of the app's --node-args.
-import type { Config } from '../config/settings.ts';
+import type { Config, WorkerClass } from '../config/settings.ts';
 
 /**
  * V8 options workers start with, before --node-args (where a later option wins); each is left
@@ -17,17 +17,19 @@ import type { Config } from '../config/settings.ts';
  * at 2 MiB and scavenged twice as often per request as node:cluster's, which happened to reach
  * 4 MiB (2.9 against 1.55 scavenges per 1,000 requests; GC pauses 1.06 against 0.78 µs per
  * request). 4 MiB a semi-space costs no idle memory and 2–4 MiB after load; V8 still grows it
- * to its maximum where objects survive (a new connection per request: 16 MiB).
+ * to its maximum where objects survive (a new connection per request: 16 MiB). Not for the
+ * thread class: every thread is an isolate with a young generation of its own, chosen for
+ * memory (4 threads: +6.5 MiB idle, +10–20 MiB after load).
  */
 export function workerExecArgv(
-  config: Pick<Config, 'nodeArgs'>,
+  config: Pick<Config, 'nodeArgs' | 'workerClass'>,
   nodeOptions = process.env.NODE_OPTIONS ?? '',
 ): string[] {
   const theirs = `${config.nodeArgs.join(' ')} ${nodeOptions}`;
-  return [
-    ...WORKER_V8_DEFAULTS.filter((d) => !d.unless.test(theirs)).map((d) => d.option),
-    ...config.nodeArgs,
-  ];
+  const ours = WORKER_V8_DEFAULTS.filter(
+    (d) => !d.unless.test(theirs) && !d.notFor.includes(config.workerClass),
+  );
+  return [...ours.map((d) => d.option), ...config.nodeArgs];
 }
 
 /** Neither these Node options nor NODE_OPTIONS name V8's pretenuring. */
@@ -42,7 +44,11 @@ const PRETENURING = /allocation-site-pretenuring/;
 export const NO_PRETENURING = '--no-allocation-site-pretenuring';
 export const MIN_SEMI_SPACE = '--min-semi-space-size=4';
 
-const WORKER_V8_DEFAULTS = [
-  { option: NO_PRETENURING, unless: PRETENURING },
-  { option: MIN_SEMI_SPACE, unless: /semi-space/ },
-] as const;
+const WORKER_V8_DEFAULTS: readonly {
+  option: string;
+  unless: RegExp;
+  notFor: readonly WorkerClass[];
+}[] = [
+  { option: NO_PRETENURING, unless: PRETENURING, notFor: [] },
+  { option: MIN_SEMI_SPACE, unless: /semi-space/, notFor: ['thread'] },
+];

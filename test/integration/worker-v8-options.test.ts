@@ -35,3 +35,13 @@ test('--node-args=--allocation-site-pretenuring keeps V8’s default pretenuring
     assert.equal(await server.stop(), 0);
   }
 });
+
+test('a thread-class worker keeps V8’s young generation (its threads each have one)', async () => {
+  const server = await serveListener(['-w', '1', '-k', 'thread', '--threads', '1']);
+  try {
+    const argv = JSON.parse((await get(`${server.url}/execargv`)).body);
+    assert.deepEqual(argv, ['--no-allocation-site-pretenuring']);
+  } finally {
+    assert.equal(await server.stop(), 0);
+  }
+});
