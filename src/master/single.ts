@@ -26,7 +26,8 @@ export async function runSingle(
   if ((process as unknown as Record<symbol, unknown>)[Symbol.for('corral.youngGenerationCapped')]) {
     v8.setFlagsFromString('--semi-space-growth-factor=2');
   }
-  // As in workers (spawn.ts): request objects die young.
+  // As in workers (worker-v8-options.ts): request objects die young. (Their young-generation
+  // floor cannot be set here: V8 sizes it when the process starts.)
   if (pretenuringLeftToUs(process.execArgv)) v8.setFlagsFromString(NO_PRETENURING);
   const app = await loadServing({
     spec: r.config.app ?? '',
