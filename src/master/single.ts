@@ -11,7 +11,7 @@ import { monotonic } from './clock.ts';
 import { bindInfo, type Listener } from './listeners.ts';
 import type { SystemdNotify } from './notify.ts';
 import { trapSignals } from './signals.ts';
-import { NO_PRETENURING, pretenuringLeftToUs } from './worker-v8-options.ts';
+import { NO_PRETENURING, ourV8Options } from './worker-v8-options.ts';
 
 export async function runSingle(
   r: Resolved,
@@ -28,7 +28,9 @@ export async function runSingle(
   }
   // As in workers (worker-v8-options.ts): request objects die young. (Their young-generation
   // floor cannot be set here: V8 sizes it when the process starts.)
-  if (pretenuringLeftToUs(process.execArgv)) v8.setFlagsFromString(NO_PRETENURING);
+  if (ourV8Options(process.execArgv, r.config.workerClass).includes(NO_PRETENURING)) {
+    v8.setFlagsFromString(NO_PRETENURING);
+  }
   const app = await loadServing({
     spec: r.config.app ?? '',
     args: r.config.args,

@@ -25,22 +25,21 @@ export function workerExecArgv(
   config: Pick<Config, 'nodeArgs' | 'workerClass'>,
   nodeOptions = process.env.NODE_OPTIONS ?? '',
 ): string[] {
-  const theirs = `${config.nodeArgs.join(' ')} ${nodeOptions}`;
-  const ours = WORKER_V8_DEFAULTS.filter(
-    (d) => !d.unless.test(theirs) && !d.notFor.includes(config.workerClass),
-  );
-  return [...ours.map((d) => d.option), ...config.nodeArgs];
+  return [...ourV8Options(config.nodeArgs, config.workerClass, nodeOptions), ...config.nodeArgs];
 }
 
-/** Neither these Node options nor NODE_OPTIONS name V8's pretenuring. */
-export function pretenuringLeftToUs(
-  args: readonly string[],
+/** corral's V8 defaults that apply: those whose subject the given options do not name. */
+export function ourV8Options(
+  theirs: readonly string[],
+  workerClass: WorkerClass,
   nodeOptions = process.env.NODE_OPTIONS ?? '',
-): boolean {
-  return !PRETENURING.test(`${args.join(' ')} ${nodeOptions}`);
+): string[] {
+  const named = `${theirs.join(' ')} ${nodeOptions}`;
+  return WORKER_V8_DEFAULTS.filter(
+    (d) => !d.unless.test(named) && !d.notFor.includes(workerClass),
+  ).map((d) => d.option);
 }
 
-const PRETENURING = /allocation-site-pretenuring/;
 export const NO_PRETENURING = '--no-allocation-site-pretenuring';
 export const MIN_SEMI_SPACE = '--min-semi-space-size=4';
 
@@ -49,6 +48,6 @@ const WORKER_V8_DEFAULTS: readonly {
   unless: RegExp;
   notFor: readonly WorkerClass[];
 }[] = [
-  { option: NO_PRETENURING, unless: PRETENURING, notFor: [] },
+  { option: NO_PRETENURING, unless: /allocation-site-pretenuring/, notFor: [] },
   { option: MIN_SEMI_SPACE, unless: /semi-space/, notFor: ['thread'] },
 ];
