@@ -3,7 +3,8 @@
  * the app opened with listen(). The app file runs as the main module, as under `node FILE`,
  * with listen() intercepted (listen-mode.ts) from before its first line.
  */
-import type { IncomingMessage, RequestListener } from 'node:http';
+import type { EventEmitter } from 'node:events';
+import type { RequestListener } from 'node:http';
 import { relative, resolve } from 'node:path';
 import type { AppCloser } from '../app/close.ts';
 import { appFromModule, appPath, type LoadedApp, loadFailure } from '../app/load.ts';
@@ -29,12 +30,30 @@ export interface Serving {
    * Listen mode: whether a request asking to upgrade is one (the app's server has 'upgrade'
    * listeners); otherwise it is an ordinary request, as on the app's own server.
    */
-  readonly shouldUpgrade?: (req: IncomingMessage) => boolean;
+  readonly shouldUpgrade?: () => boolean;
 }
 
-/** Give corral's server the app's upgrade decision (node:http's shouldUpgradeCallback). */
-export function decideUpgrades(app: Serving, server: object): void {
-  if (app.shouldUpgrade) Object.assign(server, { shouldUpgradeCallback: app.shouldUpgrade });
+/**
+ * Give corral's server the app's upgrade decision: node:http's shouldUpgradeCallback where
+ * Node has it (24). Node 22's server takes a request asking to upgrade as an upgrade whenever
+ * the server has 'upgrade' listeners, and corral's has one in listen mode (else a WebSocket
+ * app's upgrades could not reach the app's server): there its listener count for 'upgrade'
+ * gives the app's decision instead, so such a request to an app without WebSockets is an
+ * ordinary request, as on the app's own server, not a connection destroyed.
+ */
+export function decideUpgrades(app: Serving, server: EventEmitter): void {
+  const wants = app.shouldUpgrade;
+  if (!wants) return;
+  if ('shouldUpgradeCallback' in server) {
+    Object.assign(server, { shouldUpgradeCallback: wants });
+    return;
+  }
+  const count = server.listenerCount;
+  Object.assign(server, {
+    listenerCount(this: EventEmitter, name: string | symbol, ...rest: [listener?: () => void]) {
+      return name === 'upgrade' && !wants() ? 0 : count.call(this, name, ...rest);
+    },
+  });
 }
 
 export interface ServeOptions {
@@ -88,6 +107,10 @@ export async function loadServing(o: ServeOptions): Promise<Serving> {
     },
   });
   Object.assign(process.env, bindEnv(o.bind));
+  // The app's first console.log opens stdout's handle, which Node 22 lists among active
+  // resources even when it keeps nothing alive: open both stdio streams first, so it is not
+  // taken for something of the app still pending.
+  for (const stream of [process.stdout, process.stderr]) stream.fd;
   const before = process.getActiveResourcesInfo();
   let mod: Record<string | symbol, unknown>;
   try {
@@ -107,16 +130,28 @@ export async function loadServing(o: ServeOptions): Promise<Serving> {
   if (intercept.primary) return listenMode(intercept);
   const alt = alternativeEntry(path);
   const also = alt ? ` (${alt})` : '';
+  const ended = new AppLoadError(
+    `corral: ${file} ${app.noHandler}, and its code ran to the end without calling listen() on an HTTP server; ${EXPECTED_APP}${also}`,
+  );
   // Under `node FILE` such a script would simply end: say so now, not at the boot timeout.
-  if (await endedWithoutListening(intercept, before)) {
-    throw new AppLoadError(
-      `corral: ${file} ${app.noHandler}, and its code ran to the end without calling listen() on an HTTP server; ${EXPECTED_APP}${also}`,
-    );
-  }
+  if (await endedWithoutListening(intercept, before)) throw ended;
   o.onWaiting?.(
     `${file} ${app.noHandler}, and it has not called listen() on an HTTP server${also}`,
   );
-  await intercept.listened();
+  // Where nothing else keeps this process alive (`corral check`), an event loop that runs dry
+  // is the same answer: nothing of the app is left to call listen().
+  let onLoopEnd = (): void => {};
+  try {
+    await Promise.race([
+      intercept.listened(),
+      new Promise<never>((_, fail) => {
+        onLoopEnd = () => fail(ended);
+        process.once('beforeExit', onLoopEnd);
+      }),
+    ]);
+  } finally {
+    process.off('beforeExit', onLoopEnd);
+  }
   return listenMode(intercept);
 }
 

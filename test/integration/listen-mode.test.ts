@@ -241,6 +241,13 @@ test('a script that never calls listen(): check and serve say so and name listen
     ended.stderr,
     /ends-without-listen\.mjs has no default export; it has no exports, and its code ran to the end without calling listen\(\) on an HTTP server/,
   );
+  // Its last timer fires after the first look at what is pending: the loop running dry says it.
+  const later = await runCorral(['check', `${FIXTURES}ends-later.mjs`]);
+  assert.equal(later.code, 4, later.stderr);
+  assert.match(
+    later.stderr,
+    /ends-later\.mjs has no default export; it has no exports, and its code ran to the end without calling listen\(\) on an HTTP server/,
+  );
   const hangs = await runCorral(['check', `${FIXTURES}never-listens.mjs`, '--boot-timeout', '1']);
   assert.equal(hangs.code, 4);
   assert.match(

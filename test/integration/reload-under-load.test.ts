@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { serveListener, sleep, terminate, workerPids } from '../helpers/corral.ts';
 import { failures, load, loadThrough } from '../helpers/load.ts';
 
-test('max-requests 50 + jitter 10: 3,000 requests over 16 connections, 0 errors, ≥ 20 workers', async () => {
+test('max-requests 50 + jitter 10: 3,000 requests over 16 connections, 0 errors, each worker asks at its 50–60', async () => {
   const server = await serveListener([
     '-w',
     '2',
@@ -19,7 +19,21 @@ test('max-requests 50 + jitter 10: 3,000 requests over 16 connections, 0 errors,
     const r = await load({ url: `${server.url}/slow?ms=20`, connections: 16, total: 3000 });
     assert.equal(failures(r), '{"errors":{},"non2xx":{}}');
     assert.equal(r.answered, r.issued);
-    assert.ok(r.pids.size >= 20, `${r.pids.size} distinct workers served`);
+    // A worker keeps serving while its replacement boots, so how many served depends on boot
+    // time (17–30 seen on a busy 2-CPU machine); each asked to go at its own limit, 50 + 0–10.
+    const asked = [
+      ...server
+        .output()
+        .matchAll(/served (\d+) requests \(max-requests (\d+)\): asking to be replaced/g),
+    ].map((m) => [Number(m[1]), Number(m[2])] as const);
+    assert.ok(asked.length >= 6, `${asked.length} workers asked to be replaced`);
+    for (const [n, limit] of asked) {
+      assert.ok(limit >= 50 && limit <= 60, `max-requests ${limit}`);
+      // Counted as requests end: up to one per connection may end in the same turn.
+      assert.ok(n >= limit && n < limit + 16, `asked after ${n} requests (max-requests ${limit})`);
+    }
+    assert.ok(new Set(asked.map(([, limit]) => limit)).size > 1, 'the limits are jittered');
+    assert.ok(r.pids.size >= asked.length, `${r.pids.size} distinct workers served`);
     console.log(`# ${r.pids.size} workers served 3000 requests`);
   } finally {
     assert.equal(await server.stop(), 0);
@@ -58,10 +72,13 @@ test('5 HUPs 0.8 s apart, TTIN then TTOU, during 30,000 requests: every request 
     assert.equal((server.output().match(/reload: rolling/g) ?? []).length, 5);
     const first = workerPids(server.output()).slice(0, 2).map(String);
     assert.ok(workerPids(server.output()).length >= 2 + 5, 'workers were replaced');
-    // Back to two serving workers at the end (once the load's connections are reported closed),
-    // none of them one of the first two.
-    await sleep(300);
-    const after = await load({ url: `${server.url}/`, connections: 8, total: 400 });
+    // Back to two serving workers at the end, none of them one of the first two. TTOU sets the
+    // target; a roll still finishing on a busy machine stops the third worker a little later.
+    let after = await load({ url: `${server.url}/`, connections: 8, total: 400 });
+    for (let i = 0; i < 20 && after.pids.size !== 2; i++) {
+      await sleep(500);
+      after = await load({ url: `${server.url}/`, connections: 8, total: 400 });
+    }
     assert.equal(after.pids.size, 2);
     for (const pid of first)
       assert.equal(after.pids.has(pid), false, `first worker ${pid} was replaced`);

@@ -28,8 +28,18 @@ function setup() {
       wake?.();
     },
   });
+  // The watcher does not keep the event loop alive (a master has its sockets for that): a
+  // timer does while a test waits, and fails the wait if no batch comes.
   const next = async (): Promise<readonly string[]> => {
-    while (!batches.length) await new Promise<void>((r) => (wake = r));
+    while (!batches.length) {
+      await new Promise<void>((r, fail) => {
+        const timer = setTimeout(() => fail(new Error('no batch of changes within 10 s')), 10_000);
+        wake = () => {
+          clearTimeout(timer);
+          r();
+        };
+      });
+    }
     return batches.shift() as readonly string[];
   };
   return { root, watcher, next, at: (p: string) => join(root, p) };
