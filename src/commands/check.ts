@@ -36,6 +36,7 @@ export async function check(r: Resolved): Promise<string> {
     bind: firstBind(r),
     log,
     onWaiting: (why) => (waiting = why),
+    aloneInProcess: true,
   });
   const limit = r.config.bootTimeout;
   const timer =

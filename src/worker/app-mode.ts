@@ -65,6 +65,12 @@ export interface ServeOptions {
   readonly onWaiting?: (why: string) => void;
   /** The app closed its server (listen mode): drain this worker. */
   readonly onAppClose?: () => void;
+  /**
+   * Nothing but the app keeps this process alive (`corral check`): an event loop that runs
+   * dry while waiting for listen() means the app ended. Not in a worker, whose channel to the
+   * master keeps it alive, and whose way out (exit.ts) emits 'beforeExit' itself.
+   */
+  readonly aloneInProcess?: boolean;
 }
 
 /** `http.Server`, `https.Server`, `http2.Http2SecureServer`: the kind of server the app made. */
@@ -138,8 +144,11 @@ export async function loadServing(o: ServeOptions): Promise<Serving> {
   o.onWaiting?.(
     `${file} ${app.noHandler}, and it has not called listen() on an HTTP server${also}`,
   );
-  // Where nothing else keeps this process alive (`corral check`), an event loop that runs dry
-  // is the same answer: nothing of the app is left to call listen().
+  if (!o.aloneInProcess) {
+    await intercept.listened();
+    return listenMode(intercept);
+  }
+  // An event loop that runs dry is the same answer: nothing of the app is left to call listen().
   let onLoopEnd = (): void => {};
   try {
     await Promise.race([

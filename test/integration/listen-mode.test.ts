@@ -263,6 +263,17 @@ test('a script that never calls listen(): check and serve say so and name listen
   assert.equal(workerPids(served.stderr).length, 3);
 });
 
+test('a worker stopped while its script has not yet called listen() leaves cleanly, not as an app that ended', async () => {
+  const server = await serveApp(`${FIXTURES}never-listens.mjs`, ['-w', '1'], {
+    ready: /booting worker 1/,
+  });
+  // Its top-level code has run by then, and the worker waits for listen().
+  await sleep(1000);
+  assert.equal(await server.stop(), 0);
+  assert.match(server.output(), /worker 1 \(pid \d+\) exited \(code 0\)/);
+  assert.doesNotMatch(server.output(), /ran to the end/);
+});
+
 test('an app that changes directory while it starts: the access log stays where corral was started', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'corral-chdir-'));
   const server = await serveApp(
