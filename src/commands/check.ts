@@ -30,13 +30,16 @@ export async function check(r: Resolved): Promise<string> {
   const spec = checkAppFile(r);
   const log = new Logger({ level: 'warning', file: '-', role: 'check' });
   let waiting: string | null = null;
+  let ended: AppLoadError | null = null;
   const loading = loadServing({
     spec,
     args: r.config.args,
     bind: firstBind(r),
     log,
-    onWaiting: (why) => (waiting = why),
-    aloneInProcess: true,
+    onWaiting: (why, endedError) => {
+      waiting = why;
+      ended = endedError;
+    },
   });
   const limit = r.config.bootTimeout;
   const timer =
@@ -60,7 +63,15 @@ export async function check(r: Resolved): Promise<string> {
     process.on('uncaughtException', onError);
     process.on('unhandledRejection', onError);
   });
-  const app = await Promise.race([loading, crashed, ...(timer ? [timer] : [])]);
+  // Nothing but the app keeps this process alive: an event loop that runs dry while it waits
+  // for listen() means nothing of it is left to call listen(). (Not so in a worker: its channel
+  // to the master keeps it alive, and its way out, exit.ts, emits 'beforeExit' itself.)
+  const dry = new Promise<never>((_, fail) => {
+    process.on('beforeExit', () => {
+      if (ended) fail(ended);
+    });
+  });
+  const app = await Promise.race([loading, crashed, dry, ...(timer ? [timer] : [])]);
   if (app.listening) {
     const others = app.listening.servers.filter((s) => s.role !== 'primary');
     const also = others.length

@@ -61,16 +61,13 @@ export interface ServeOptions {
   readonly args: readonly string[];
   readonly bind: BindInfo | null;
   readonly log: Logger;
-  /** The app exports no handler and has not listened yet: say what the worker waits for. */
-  readonly onWaiting?: (why: string) => void;
+  /**
+   * The app exports no handler and has not listened yet: say what the worker waits for.
+   * `ended` is the answer should nothing of the app be left to call listen().
+   */
+  readonly onWaiting?: (why: string, ended: AppLoadError) => void;
   /** The app closed its server (listen mode): drain this worker. */
   readonly onAppClose?: () => void;
-  /**
-   * Nothing but the app keeps this process alive (`corral check`): an event loop that runs
-   * dry while waiting for listen() means the app ended. Not in a worker, whose channel to the
-   * master keeps it alive, and whose way out (exit.ts) emits 'beforeExit' itself.
-   */
-  readonly aloneInProcess?: boolean;
 }
 
 /** `http.Server`, `https.Server`, `http2.Http2SecureServer`: the kind of server the app made. */
@@ -143,24 +140,9 @@ export async function loadServing(o: ServeOptions): Promise<Serving> {
   if (await endedWithoutListening(intercept, before)) throw ended;
   o.onWaiting?.(
     `${file} ${app.noHandler}, and it has not called listen() on an HTTP server${also}`,
+    ended,
   );
-  if (!o.aloneInProcess) {
-    await intercept.listened();
-    return listenMode(intercept);
-  }
-  // An event loop that runs dry is the same answer: nothing of the app is left to call listen().
-  let onLoopEnd = (): void => {};
-  try {
-    await Promise.race([
-      intercept.listened(),
-      new Promise<never>((_, fail) => {
-        onLoopEnd = () => fail(ended);
-        process.once('beforeExit', onLoopEnd);
-      }),
-    ]);
-  } finally {
-    process.off('beforeExit', onLoopEnd);
-  }
+  await intercept.listened();
   return listenMode(intercept);
 }
 
