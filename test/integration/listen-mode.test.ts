@@ -241,6 +241,17 @@ test('a script that never calls listen(): check and serve say so and name listen
     ended.stderr,
     /ends-without-listen\.mjs has no default export; it has no exports, and its code ran to the end without calling listen\(\) on an HTTP server/,
   );
+  // Served, with corral's output piped (as here): the worker says so at once, well before the
+  // boot timeout, although the script's console.log opened stdout.
+  const servedEnded = await runApp(`${FIXTURES}ends-without-listen.mjs`, [
+    '-w',
+    '1',
+    '--boot-timeout',
+    '30',
+  ]);
+  assert.equal(servedEnded.code, 4, servedEnded.stderr);
+  assert.match(servedEnded.stderr, /its code ran to the end without calling listen\(\)/);
+  assert.doesNotMatch(servedEnded.stderr, /boot-timeout/);
   // Its last timer fires after the first look at what is pending: the loop running dry says it.
   const later = await runCorral(['check', `${FIXTURES}ends-later.mjs`]);
   assert.equal(later.code, 4, later.stderr);
