@@ -1,7 +1,7 @@
 // Connections in numbers, on 2 default workers serving hello world:
 //  1. the master's RSS idle and after 100,000 connections (one request each), with the default
 //     dispatch (workers accept, the master steers) and with least-conn (the master accepts and
-//     hands every connection over, as for the sync class);
+//     hands every connection over, as for the sync class with --queue-timeout);
 //  2. 5,000 idle keep-alive connections held open: active clients' throughput against the run
 //     without them, whether they keep their keep-alive, and whether any idle one is reset.
 //
@@ -9,7 +9,8 @@
 //                             [--only memory|idle]
 //
 // The memory table also gives the master's CPU time per connection over the run (user +
-// system, from /proc), and has a row for the sync class (least-conn, one connection a worker).
+// system, from /proc), and has rows for the sync class (one connection a worker): by default
+// (shared: a worker accepts only while it holds none) and with least-conn.
 //
 // Needs wrk. Loopback only; every server is stopped before the next one starts.
 import { execFile, spawn } from 'node:child_process';
@@ -182,7 +183,12 @@ const memory =
           ['--dispatch', 'least-conn'],
           'least-conn (every connection handed over)',
         ),
-        await masterAfter(handoffs, ['--worker-class', 'sync'], 'sync class (least-conn)'),
+        await masterAfter(handoffs, ['--worker-class', 'sync'], 'sync class (shared, its default)'),
+        await masterAfter(
+          handoffs,
+          ['--worker-class', 'sync', '--dispatch', 'least-conn'],
+          'sync class, least-conn (handed over)',
+        ),
       ];
 const idle = opt.only === 'memory' ? [] : await idleRun(Number(opt.idle));
 const load1 = loadavg()

@@ -140,14 +140,23 @@ function combine(
     }
   }
   checkTlsSettings(values, from);
-  if (values.workerClass === 'sync' && values.dispatch !== 'least-conn') {
-    if (sources.dispatch.kind === 'default') {
-      values.dispatch = 'least-conn';
-      sources.dispatch = { kind: 'default', origin: 'workerClass sync' };
-      return;
+  if (values.workerClass === 'sync') {
+    // A sync worker accepts only while it holds no connection, so the shared socket gives each
+    // connection to an idle worker (as Gunicorn's sync workers sit in accept() only when idle).
+    // Only the master can time a waiting connection: --queue-timeout needs it on the path.
+    if (values.dispatch === 'reuseport') {
+      throw new UsageError(
+        `corral: workerClass sync (from ${from('workerClass')}) needs dispatch shared or least-conn, got reuseport (from ${from('dispatch')}): a busy worker's own queue would hold connections while another worker is idle`,
+      );
     }
-    throw new UsageError(
-      `corral: workerClass sync (from ${from('workerClass')}) needs dispatch least-conn, got ${values.dispatch} (from ${from('dispatch')}): only the master knows which worker is idle`,
+    if ((values.queueTimeout as number) > 0 && sources.dispatch.kind === 'default') {
+      values.dispatch = 'least-conn';
+      sources.dispatch = { kind: 'default', origin: 'workerClass sync with queueTimeout' };
+    }
+  }
+  if ((values.queueTimeout as number) > 0 && values.dispatch !== 'least-conn') {
+    notices.push(
+      `queueTimeout: ${values.queueTimeout} (${from('queueTimeout')}) applies only with dispatch least-conn; with ${values.dispatch} connections wait in the kernel's accept queue`,
     );
   }
 }

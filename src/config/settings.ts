@@ -260,7 +260,7 @@ export const settings = {
     section: 'Server socket',
     doc: 'How connections reach workers: shared (workers accept on the one socket the master holds; the master steers them with fair shares), least-conn (the master accepts and hands each connection to the least busy worker), reuseport (one SO_REUSEPORT socket per worker).',
     notes:
-      'See docs/architecture.md for the measurements behind the default. The sync class uses least-conn (only the master can hold a connection until a worker is idle) and the thread class reuseport. `reuseport` applies to TCP binds only (Linux); unix sockets and `fd://` sockets are always shared.',
+      'See docs/architecture.md for the measurements behind the default. The sync class uses shared too (a sync worker accepts only while it holds no connection, so the kernel gives each connection to an idle worker), or least-conn when `--queue-timeout` is set (only the master can time a waiting connection); it refuses reuseport. The thread class uses reuseport. `reuseport` applies to TCP binds only (Linux); unix sockets and `fd://` sockets are always shared.',
   }),
   reusePort: setting({
     type: boolean(),
@@ -516,7 +516,7 @@ export const settings = {
     section: 'Worker processes',
     doc: "async: many requests at once on each worker's event loop; sync: one request at a time per worker, new requests go to an idle worker; thread: --threads copies of the app per worker, on JavaScript threads.",
     notes:
-      "Gunicorn's gevent, eventlet, tornado, uvicorn and asgi are accepted as aliases of async and gthread of thread, with a notice. `sync` closes the connection after each response (no keep-alive, as Gunicorn's sync worker) and uses `--dispatch least-conn`. `thread` gives each thread its own SO_REUSEPORT socket (TCP binds only), so it uses `--dispatch reuseport`. See docs/worker-classes.md.",
+      "Gunicorn's gevent, eventlet, tornado, uvicorn and asgi are accepted as aliases of async and gthread of thread, with a notice. `sync` closes the connection after each response (no keep-alive, as Gunicorn's sync worker) and accepts only while idle (`--dispatch shared`; least-conn with `--queue-timeout`). `thread` gives each thread its own SO_REUSEPORT socket (TCP binds only), so it uses `--dispatch reuseport`. See docs/worker-classes.md.",
   }),
   threads: setting({
     type: integer(1, 256),
@@ -558,7 +558,7 @@ export const settings = {
     section: 'Worker processes',
     doc: 'A connection that waited this many seconds in corral for a free worker is answered `503 Service Unavailable` with `Retry-After` and closed, instead of hanging; 0 = off (it waits).',
     notes:
-      "Load shedding at the door: counted in /metrics (`corral_connections_shed_total`) and logged at most once every 10 s. It applies where connections wait in the master: the sync class (and `--dispatch least-conn`) when every worker is busy or at its cap. With `shared` (the default for async workers) connections beyond every worker's cap wait in the kernel's queue, unseen by corral. Over TLS the master cannot write an answer: the connection is closed. uWSGI and Granian only stop accepting.",
+      "Load shedding at the door: counted in /metrics (`corral_connections_shed_total`) and logged at most once every 10 s. It applies where connections wait in the master: with `--dispatch least-conn`, which the sync class then picks by itself, when every worker is busy or at its cap. With `shared` (the default) connections beyond every worker's cap wait in the kernel's accept queue, where corral counts them (`corral_waiting_connections`) but cannot time them; a notice says so at start. Over TLS the master cannot write an answer: the connection is closed. uWSGI and Granian only stop accepting.",
   }),
   gracefulTimeout: setting({
     type: seconds(0),

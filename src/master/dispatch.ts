@@ -20,6 +20,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { Socket } from 'node:net';
 import { type ConnHandle, sendToWorker } from '../ipc.ts';
+import { readBacklog } from '../metrics/backlog.ts';
 import type { Listener } from './listeners.ts';
 import type { WorkerHandle } from './worker-handle.ts';
 
@@ -47,7 +48,9 @@ function socketOf(c: Conn): Socket {
 }
 
 export interface DispatchOptions {
-  /** Workers accept for themselves (shared): the master only sets fair shares. */
+  /** Workers accept from the shared socket: past their caps connections wait in the kernel. */
+  readonly shared?: () => boolean;
+  /** The master sets fair shares for workers that accept for themselves (shared, async). */
   readonly steering?: () => boolean;
   /** --queue-timeout in seconds (0: connections wait for a worker as long as it takes). */
   readonly queueTimeout?: () => number;
@@ -91,8 +94,15 @@ export class Dispatcher {
   #turn = 0;
   /** #pick()'s rank of each ready worker, kept between picks (no array per connection). */
   readonly #ranks: number[] = [];
-  /** Workers accept for themselves (shared): the master only sets fair shares. */
+  /** Workers accept from the shared socket: past their caps connections wait in the kernel. */
+  readonly #shared: () => boolean;
+  /** The master sets fair shares (shared, async workers). */
   readonly #steering: () => boolean;
+  /** TCP ports of the binds, for the kernel's accept queue (#lookAtKernelQueue). */
+  #ports: number[] = [];
+  /** Connections seen in the kernel's accept queue at the last look, while every worker was full. */
+  #queued = 0;
+  #looking = false;
   /** The share each worker was last told. */
   readonly #told = new WeakMap<WorkerHandle, number>();
   /** Handles sent to a worker whose fd is not yet written to its channel. */
@@ -105,6 +115,7 @@ export class Dispatcher {
   ) {
     this.#ready = ready;
     this.#capacity = capacity;
+    this.#shared = o.shared ?? (() => false);
     this.#steering = o.steering ?? (() => false);
     this.#queueTimeout = o.queueTimeout ?? (() => 0);
     this.#cleartext = o.cleartext ?? (() => true);
@@ -112,6 +123,9 @@ export class Dispatcher {
   }
 
   attach(listeners: readonly Listener[]): void {
+    this.#ports = listeners
+      .filter((l) => l.url.startsWith('http://'))
+      .map((l) => Number(new URL(l.url).port));
     listeners.forEach((l, bind) => {
       const server = l.server;
       if (!server) return;
@@ -308,9 +322,35 @@ export class Dispatcher {
     if (this.#steering()) this.#share();
   }
 
-  /** Connections waiting for a worker. */
+  /**
+   * Connections waiting for a worker: unread in the master (least-conn), or in the kernel's
+   * accept queue while every worker is at its cap (shared), as of the last look.
+   */
   get waiting(): number {
-    return this.#pending.length;
+    return this.#pending.length + this.#queued;
+  }
+
+  /**
+   * Once a second (the master's regulator). With shared dispatch, connections past every
+   * worker's cap (a sync worker's cap is one) wait in the kernel's accept queue, where only
+   * /proc/net/tcp shows them: it is read then, and only then, on libuv's thread pool
+   * (metrics/backlog.ts); the count stands until the next look.
+   */
+  lookAtKernelQueue(): void {
+    if (!this.#shared() || this.#ports.length === 0) return;
+    const cap = this.#capacity();
+    if (!this.#ready().every((w) => w.conns >= cap)) {
+      this.#queued = 0;
+      return;
+    }
+    if (this.#looking) return;
+    this.#looking = true;
+    void readBacklog(this.#ports).then((counts) => {
+      this.#looking = false;
+      let n = 0;
+      for (const c of counts.values()) n += c;
+      this.#queued = n;
+    });
   }
 
   /** On stop: connections never handed out are closed. */

@@ -122,7 +122,10 @@ export class Master {
       () => this.#dispatchable(),
       () => (this.#r.config.workerClass === 'sync' ? 1 : this.#r.config.workerConnections),
       {
-        steering: () => this.#r.config.dispatch === 'shared',
+        shared: () => this.#r.config.dispatch === 'shared',
+        // A sync worker's cap (one connection) is all the steering it needs.
+        steering: () =>
+          this.#r.config.dispatch === 'shared' && this.#r.config.workerClass !== 'sync',
         queueTimeout: () => this.#r.config.queueTimeout,
         cleartext: () => !this.#r.config.certfile,
         log: (line) => this.#log.warning(line),
@@ -315,6 +318,7 @@ export class Master {
     if (now - this.#lastSample < 1000 || !this.#announcedReady || this.#rollout.pending) return;
     if (this.#canary) return;
     this.#lastSample = now;
+    this.#dispatch.lookAtKernelQueue();
     const ready = this.#ready();
     const elu = ready.reduce((a, w) => a + w.stats.elu, 0) / Math.max(1, ready.length);
     const d = this.#regulator.sample(

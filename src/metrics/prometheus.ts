@@ -108,7 +108,7 @@ export function renderMetrics(
   add(
     snapshot(
       'corral_waiting_connections',
-      'Connections accepted by the master, waiting for a free worker.',
+      'Connections waiting for a free worker: accepted by the master (least-conn), or in the kernel accept queue while every worker is at its cap (shared; looked at once a second).',
       'gauge',
       [{ value: s.waiting }],
     ),

@@ -33,7 +33,10 @@ export interface Status {
   readonly workerClass: string;
   readonly target: number;
   readonly binds: readonly string[];
-  /** Connections accepted by the master and waiting for a free worker. */
+  /**
+   * Connections waiting for a free worker: unread in the master (least-conn), or in the
+   * kernel's accept queue while every worker is at its cap (shared, looked at once a second).
+   */
   readonly waiting: number;
   /** Connections answered 503 after waiting --queue-timeout for a worker, since start. */
   readonly shed: number;

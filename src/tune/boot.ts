@@ -46,12 +46,15 @@ export class BootFailure extends Error {
 /** The command line for one candidate: the user's settings, then the shape, which wins. */
 export function candidateArgs(spec: Pick<BootSpec, 'app' | 'args' | 'shape'>): string[] {
   const { workerClass, workers, threads } = spec.shape;
-  // Each class needs its dispatch mode (see resolve.ts); async keeps whatever the user chose.
+  // Each class keeps its promise under some dispatch modes only (see resolve.ts): thread needs
+  // reuseport, and sync refuses it (a reuseport chosen for async becomes shared for sync).
+  const at = spec.args.lastIndexOf('--dispatch');
+  const chosen = at >= 0 ? spec.args[at + 1] : undefined;
   const dispatch =
     workerClass === 'thread'
       ? ['--dispatch', 'reuseport']
-      : workerClass === 'sync'
-        ? ['--dispatch', 'least-conn']
+      : workerClass === 'sync' && chosen === 'reuseport'
+        ? ['--dispatch', 'shared']
         : [];
   return [
     spec.app,

@@ -273,6 +273,30 @@ test('3,000 concurrent 4 s streams on 2 default workers: all open at once, all c
   }
 });
 
+test('-k sync -w 1: while the worker is busy, 3 more requests wait in the kernel queue, are counted as waiting, and are all served', async () => {
+  const server = await serveListener(['-w', '1', '-k', 'sync', '--metrics-bind', '127.0.0.1:0']);
+  const metrics = metricsUrl(server);
+  try {
+    assert.match(server.output(), /class sync; dispatch shared/);
+    const slow = get(`${server.url}/slow?ms=3000`);
+    await sleep(200); // the worker now holds the slow request
+    const waiting = Array.from({ length: 3 }, () => get(`${server.url}/`));
+    // The master looks at the kernel's queue once a second while every worker is full.
+    let seen = '';
+    for (let i = 0; i < 40 && seen !== '3'; i++) {
+      await sleep(100);
+      seen =
+        /^corral_waiting_connections (\d+)$/m.exec((await get(`${metrics}/metrics`)).body)?.[1] ??
+        '';
+    }
+    assert.equal(seen, '3', 'the three queued connections are counted as waiting');
+    assert.equal((await slow).status, 200);
+    for (const r of await Promise.all(waiting)) assert.equal(r.status, 200);
+  } finally {
+    assert.equal(await server.stop(), 0);
+  }
+});
+
 test('-k sync -w 1 --queue-timeout 1: while the worker is busy 4 s, a second request gets 503 with Retry-After, counted and logged', async () => {
   const server = await serveListener([
     '-w',
@@ -286,6 +310,8 @@ test('-k sync -w 1 --queue-timeout 1: while the worker is busy 4 s, a second req
   ]);
   const metricsUrl = server.output().match(/Metrics at: (\S+)/)?.[1] as string;
   try {
+    // Only the master can time a waiting connection: the sync class hands over with it.
+    assert.match(server.output(), /class sync; dispatch least-conn/);
     let slowDone = false;
     const slow = get(`${server.url}/slow?ms=4000`).then((r) => {
       slowDone = true;

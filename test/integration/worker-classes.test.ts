@@ -54,19 +54,20 @@ test('async, 1 worker, --worker-connections 2: 12 keep-alive clients, 24 request
   }
 });
 
-test("Gunicorn's class names are accepted with a notice; sync refuses kernel dispatch", async () => {
+test("Gunicorn's class names are accepted with a notice; sync refuses reuseport", async () => {
   const server = await serveListener(['-w', '1', '-k', 'gevent']);
   try {
     assert.match(server.output(), /workerClass: gevent \(command line -k\) runs as corral's async/);
   } finally {
     await server.stop();
   }
-  const bad = await runCorral([LISTENER, '-k', 'sync', '--dispatch', 'shared']);
+  const bad = await runCorral([LISTENER, '-k', 'sync', '--dispatch', 'reuseport']);
   assert.equal(bad.code, 2);
   assert.match(
     bad.stderr,
-    /workerClass sync \(from command line -k\) needs dispatch least-conn, got shared/,
+    /workerClass sync \(from command line -k\) needs dispatch shared or least-conn, got reuseport \(from command line --dispatch\): a busy worker's own queue/,
   );
+  assert.doesNotMatch(bad.stderr, /\n\s+at /, 'one line, no stack trace');
 });
 
 test('thread, 1 worker × 2 threads: two CPU-bound requests run at once on one pid, two threads', async () => {

@@ -117,3 +117,32 @@ test('argv: commands, repeatable flags, negation, unknown flags', () => {
   assert.throws(() => parseCommandLine(['--nope']), { message: /unknown option --nope/ });
   assert.throws(() => parseCommandLine(['a.ts', 'b.ts']), { message: /expected one app/ });
 });
+
+test('sync: shared dispatch by default, least-conn with --queue-timeout, reuseport refused', async () => {
+  const plain = await resolve(['-k', 'sync']);
+  assert.equal(plain.config.dispatch, 'shared');
+  assert.deepEqual(plain.sources.dispatch, { kind: 'default' });
+  assert.deepEqual(plain.notices, []);
+
+  const timed = await resolve(['-k', 'sync', '--queue-timeout', '2']);
+  assert.equal(timed.config.dispatch, 'least-conn');
+  assert.deepEqual(timed.sources.dispatch, {
+    kind: 'default',
+    origin: 'workerClass sync with queueTimeout',
+  });
+
+  const chosen = await resolve(['-k', 'sync', '--dispatch', 'least-conn']);
+  assert.equal(chosen.config.dispatch, 'least-conn');
+
+  // Chosen explicitly, shared stays, and --queue-timeout is said to have no effect.
+  const told = await resolve(['-k', 'sync', '--dispatch', 'shared', '--queue-timeout', '2']);
+  assert.equal(told.config.dispatch, 'shared');
+  assert.deepEqual(told.notices, [
+    "queueTimeout: 2 (command line --queue-timeout) applies only with dispatch least-conn; with shared connections wait in the kernel's accept queue",
+  ]);
+
+  await assert.rejects(
+    resolve(['-k', 'sync', '--dispatch', 'reuseport']),
+    /corral: workerClass sync \(from command line -k\) needs dispatch shared or least-conn, got reuseport \(from command line --dispatch\)/,
+  );
+});

@@ -228,6 +228,19 @@ test('candidates get the user settings, the shape on top, and nothing that colli
     '--error-logfile',
     '-',
   ]);
+  // sync refuses reuseport: one chosen for async becomes shared for the sync candidates only.
+  const reuse = ['--dispatch', 'reuseport'];
+  const dispatchOf = (a: string[]) =>
+    a.slice(a.lastIndexOf('--dispatch'), a.lastIndexOf('--dispatch') + 2);
+  assert.deepEqual(dispatchOf(candidateArgs({ app: 'a.mjs', args: reuse, shape: sync(2) })), [
+    '--dispatch',
+    'shared',
+  ]);
+  assert.deepEqual(
+    dispatchOf(candidateArgs({ app: 'a.mjs', args: reuse, shape: async(2) })),
+    reuse,
+  );
+  assert.ok(!candidateArgs({ app: 'a.mjs', args: [], shape: sync(2) }).includes('--dispatch'));
   // -w 3 on tune's command line fixes the count; -k narrows the classes.
   assert.equal(searchSpace(r, 2, null).fixedWorkers, 3);
   const k = parseCommandLine(['tune', 'app.mjs', '-k', 'sync']);
