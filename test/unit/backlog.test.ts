@@ -34,3 +34,17 @@ test('no /proc (not Linux): nothing, no error', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'corral-proc-'));
   assert.deepEqual([...(await readBacklog([8000], dir))], []);
 });
+
+test('reading stops at the first socket that is not listening: a LISTEN line after it is not read', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'corral-proc-'));
+  // The kernel lists every LISTEN socket first; what follows can be millions of lines.
+  const established = (i: number) =>
+    `${String(i).padStart(6)}: 0100007F:1F40 0100007F:${(40000 + (i % 20000)).toString(16).toUpperCase()} 06 00000000:00000000 03:00000000 00000000     0        0 0 3 0000000000000000\n`;
+  const late =
+    '999999: 0100007F:2328 00000000:0000 0A 00000000:00000007 00:00000000 00000000     0        0 9 1 0 100 0 0 10 0\n';
+  const body = `${HEAD}   0: 0100007F:1F40 00000000:0000 0A 00000000:00000004 00:00000000 00000000     0        0 1 1 0 100 0 0 10 0
+${Array.from({ length: 5000 }, (_, i) => established(i + 1)).join('')}${late}`;
+  writeFileSync(join(dir, 'tcp'), body);
+  const got = await readBacklog([8000, 9000], dir);
+  assert.deepEqual([...got], [[8000, 4]]);
+});
