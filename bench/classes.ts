@@ -86,6 +86,11 @@ const TARGETS: Target[] = [
   { name: `corral async, ${W} workers`, start: corral('-w', String(W)) },
   { name: `corral sync, ${W} workers`, start: corral('-w', String(W), '-k', 'sync') },
   {
+    // The sync class's dispatch with --queue-timeout (and its default before 2026-12-06).
+    name: `corral sync, least-conn, ${W} workers`,
+    start: corral('-w', String(W), '-k', 'sync', '--dispatch', 'least-conn'),
+  },
+  {
     name: `corral thread, 1 worker × ${W} threads`,
     start: corral('-w', '1', '--threads', String(W)),
   },

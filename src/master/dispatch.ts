@@ -333,17 +333,13 @@ export class Dispatcher {
   /**
    * Once a second (the master's regulator). With shared dispatch, connections past every
    * worker's cap (a sync worker's cap is one) wait in the kernel's accept queue, where only
-   * /proc/net/tcp shows them: it is read then, and only then, on libuv's thread pool
-   * (metrics/backlog.ts); the count stands until the next look.
+   * /proc/net/tcp shows them. It is read, on libuv's thread pool (metrics/backlog.ts), while
+   * every worker is full and then until a read finds the queue empty: a sync worker's count
+   * drops to 0 between two connections, and a look skipped then would read as "nobody waits".
    */
   lookAtKernelQueue(): void {
-    if (!this.#shared() || this.#ports.length === 0) return;
-    const cap = this.#capacity();
-    if (!this.#ready().every((w) => w.conns >= cap)) {
-      this.#queued = 0;
-      return;
-    }
-    if (this.#looking) return;
+    if (!this.#shared() || this.#ports.length === 0 || this.#looking) return;
+    if (this.#queued === 0 && !this.#full()) return;
     this.#looking = true;
     void readBacklog(this.#ports).then((counts) => {
       this.#looking = false;
@@ -351,6 +347,12 @@ export class Dispatcher {
       for (const c of counts.values()) n += c;
       this.#queued = n;
     });
+  }
+
+  /** Every ready worker at its cap (as workers last reported their counts). */
+  #full(): boolean {
+    const cap = this.#capacity();
+    return this.#ready().every((w) => w.conns >= cap);
   }
 
   /** On stop: connections never handed out are closed. */
