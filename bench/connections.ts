@@ -18,7 +18,7 @@ import { Agent, request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { loadavg } from 'node:os';
 import { parseArgs, promisify } from 'node:util';
-import { corralCommand } from './lib/build.ts';
+import { corralCommand, throughBin } from './lib/build.ts';
 import { cpuSecondsOf, memoryOf } from './lib/proc.ts';
 import { here, sleep, stopChild, waitClosed, waitHttp } from './lib/servers.ts';
 
@@ -41,7 +41,9 @@ if (opt.help) {
 }
 const PORT = Number(opt.port);
 const URL_ = `http://127.0.0.1:${PORT}/`;
-const corral = corralCommand(opt.corral as string);
+// The bin sets the master's young-generation flag: without it, a master that hands connections
+// over grows ~5 MiB more (docs/benchmarks.md).
+const corral = throughBin(corralCommand(opt.corral as string));
 
 async function start(extra: string[]) {
   await waitClosed(PORT);

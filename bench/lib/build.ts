@@ -3,7 +3,16 @@
  * and TypeScript is there), the repository's sources, or any corral cli.js given by path.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  statSync,
+  symlinkSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { here } from './servers.ts';
 
@@ -47,4 +56,22 @@ export function corralCommand(which: string): CorralCommand {
     }
   }
   return { args: [cli], build: 'the published build (dist/)' };
+}
+
+/**
+ * The published build as `npx corral` runs it: through the package's bin, which sets the
+ * master's V8 flags and Node's compile cache before it loads dist/ (in the repository the bin
+ * loads src/ instead). A temporary package is laid out the way npm installs it: a copy of
+ * bin/corral.js, links to dist/, package.json and node_modules. Other commands are kept.
+ */
+export function throughBin(c: CorralCommand): CorralCommand {
+  const cli = here('../dist/cli.js');
+  if (c.args[0] !== cli) return c;
+  const root = mkdtempSync(join(tmpdir(), 'corral-bench-pkg-'));
+  mkdirSync(join(root, 'bin'));
+  copyFileSync(here('../bin/corral.js'), join(root, 'bin', 'corral.js'));
+  for (const name of ['dist', 'package.json', 'node_modules']) {
+    symlinkSync(here(`../${name}`), join(root, name));
+  }
+  return { args: [join(root, 'bin', 'corral.js')], build: `${c.build}, through the package's bin` };
 }
