@@ -278,20 +278,25 @@ test('-k sync -w 1: while the worker is busy, 3 more requests wait in the kernel
   const metrics = metricsUrl(server);
   try {
     assert.match(server.output(), /class sync; dispatch shared/);
-    const slow = get(`${server.url}/slow?ms=3000`);
+    const slow = get(`${server.url}/slow?ms=4000`);
     await sleep(200); // the worker now holds the slow request
     const waiting = Array.from({ length: 3 }, () => get(`${server.url}/`));
-    // The master looks at the kernel's queue once a second while every worker is full.
-    let seen = '';
-    for (let i = 0; i < 40 && seen !== '3'; i++) {
-      await sleep(100);
-      seen =
-        /^corral_waiting_connections (\d+)$/m.exec((await get(`${metrics}/metrics`)).body)?.[1] ??
-        '';
-    }
-    assert.equal(seen, '3', 'the three queued connections are counted as waiting');
+    // The master looks at the kernel's queue once a second while every worker is full: wait
+    // (bounded) for the gauge to read `want`.
+    const gauge = async (want: string): Promise<string> => {
+      let seen = '';
+      for (let i = 0; i < 40 && seen !== want; i++) {
+        await sleep(100);
+        const body = (await get(`${metrics}/metrics`)).body;
+        seen = /^corral_waiting_connections (\d+)$/m.exec(body)?.[1] ?? '';
+      }
+      return seen;
+    };
+    assert.equal(await gauge('3'), '3', 'the three queued connections are counted as waiting');
     assert.equal((await slow).status, 200);
     for (const r of await Promise.all(waiting)) assert.equal(r.status, 200);
+    // And no longer once they are served: the next look finds the queue empty.
+    assert.equal(await gauge('0'), '0', 'nothing waits once all are served');
   } finally {
     assert.equal(await server.stop(), 0);
   }
