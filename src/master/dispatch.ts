@@ -20,7 +20,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { Socket } from 'node:net';
 import { type ConnHandle, sendToWorker } from '../ipc.ts';
-import { readBacklog } from '../metrics/backlog.ts';
+import { backlogByBind } from '../metrics/backlog.ts';
 import type { Listener } from './listeners.ts';
 import type { WorkerHandle } from './worker-handle.ts';
 
@@ -98,8 +98,8 @@ export class Dispatcher {
   readonly #shared: () => boolean;
   /** The master sets fair shares (shared, async workers). */
   readonly #steering: () => boolean;
-  /** TCP ports of the binds, for the kernel's accept queue (#lookAtKernelQueue). */
-  #ports: number[] = [];
+  /** The binds' URLs, for the kernel's accept queue (#lookAtKernelQueue). */
+  #binds: string[] = [];
   /** Connections seen in the kernel's accept queue at the last look, while every worker was full. */
   #queued = 0;
   #looking = false;
@@ -123,9 +123,7 @@ export class Dispatcher {
   }
 
   attach(listeners: readonly Listener[]): void {
-    this.#ports = listeners
-      .filter((l) => l.url.startsWith('http://'))
-      .map((l) => Number(new URL(l.url).port));
+    this.#binds = listeners.map((l) => l.url);
     listeners.forEach((l, bind) => {
       const server = l.server;
       if (!server) return;
@@ -338,10 +336,10 @@ export class Dispatcher {
    * drops to 0 between two connections, and a look skipped then would read as "nobody waits".
    */
   lookAtKernelQueue(): void {
-    if (!this.#shared() || this.#ports.length === 0 || this.#looking) return;
+    if (!this.#shared() || this.#looking) return;
     if (this.#queued === 0 && !this.#full()) return;
     this.#looking = true;
-    void readBacklog(this.#ports).then((counts) => {
+    void backlogByBind(this.#binds).then((counts) => {
       this.#looking = false;
       let n = 0;
       for (const c of counts.values()) n += c;

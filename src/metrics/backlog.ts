@@ -62,3 +62,16 @@ export async function readBacklog(
   }
   return out;
 }
+
+/** Kernel accept-queue length per TCP bind URL (`http://host:port`; other binds have none). */
+export async function backlogByBind(binds: readonly string[]): Promise<Map<string, number>> {
+  const ports = new Map<number, string>();
+  for (const b of binds) {
+    if (b.startsWith('http://')) ports.set(Number(new URL(b).port), b);
+  }
+  if (ports.size === 0) return new Map();
+  const counts = await readBacklog([...ports.keys()]);
+  return new Map(
+    [...ports].filter(([p]) => counts.has(p)).map(([p, b]) => [b, counts.get(p) ?? 0]),
+  );
+}

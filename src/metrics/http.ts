@@ -5,25 +5,13 @@
 import type { Server } from 'node:http';
 import { CorralError, UsageError } from '../errors.ts';
 import { clearStaleSocket, parseBind } from '../master/listeners.ts';
-import { readBacklog } from './backlog.ts';
+import { backlogByBind } from './backlog.ts';
 import type { WorkerMetrics } from './collect.ts';
 import { CONTENT_TYPE, renderMetrics } from './prometheus.ts';
 import type { Status } from './status.ts';
 
 // Not an ESM import: node:http's namespace loads undici, 12 MiB of the master's RSS.
 const { createServer } = process.getBuiltinModule('node:http');
-
-/** Kernel accept-queue length per TCP bind URL. */
-async function backlogByBind(binds: readonly string[]): Promise<Map<string, number>> {
-  const ports = new Map<number, string>();
-  for (const b of binds) {
-    if (b.startsWith('http://')) ports.set(Number(new URL(b).port), b);
-  }
-  const counts = await readBacklog([...ports.keys()]);
-  return new Map(
-    [...ports].filter(([p]) => counts.has(p)).map(([p, b]) => [b, counts.get(p) ?? 0]),
-  );
-}
 
 export async function serveMetrics(
   bind: string,
