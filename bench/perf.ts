@@ -16,16 +16,19 @@
 // --driver wrk|autocannon, --corral dist|src|PATH (dist: the published build, built if
 // stale and TypeScript is there; PATH: any corral cli.js),
 // --port (18440), --docs [--docs-key K: the section <!-- perf:K:begin --> … to replace;
-// default NCPUcpu], --no-save, --name (perf: the saved files' name), --compare CLI[:name] (another corral build's cli.js,
+// default NCPUcpu, NCPUcpu-apart when pinned], --server-cpus LIST --load-cpus LIST (taskset
+// lists: the servers on some CPUs, wrk on others, e.g. --server-cpus 0,1 --load-cpus 2-5 for
+// 2 workers on 2 CPUs of their own), --no-save, --name (perf: the saved files' name), --compare CLI[:name] (another corral build's cli.js,
 // e.g. the commit before a change, measured in the same run). Needs wrk (apt-get install wrk) or falls back to
 // autocannon; PM2 and autocannon are devDependencies; Watt has its own install in bench/watt/
 // (`npm run bench:setup`), and is left out with one line when it is not there. Loopback only; every server it starts
 // is stopped before the next one starts.
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { corralCommand } from './lib/build.ts';
+import { corralCommand, throughBin } from './lib/build.ts';
 import { pickDriver } from './lib/load.ts';
 import { describeMachine } from './lib/machine.ts';
 import { measure, timeCommand, timeStart } from './lib/measure.ts';
@@ -56,8 +59,30 @@ const { values: opt } = parseArgs({
     compare: { type: 'string' },
     name: { type: 'string', default: 'perf' },
     'docs-key': { type: 'string' },
+    'server-cpus': { type: 'string' },
+    'load-cpus': { type: 'string' },
   },
 });
+// --server-cpus LIST --load-cpus LIST: the servers (this process and all it starts) on some
+// CPUs, wrk on others, so the load generator never takes a server's CPU. This process runs
+// itself again under taskset; what it starts inherits the CPUs.
+const pin =
+  opt['server-cpus'] || opt['load-cpus']
+    ? { server: opt['server-cpus'] ?? '', load: opt['load-cpus'] ?? '' }
+    : undefined;
+if (pin && (!pin.server || !pin.load)) {
+  process.stderr.write('--server-cpus and --load-cpus go together (taskset lists: 0,1 or 2-5)\n');
+  process.exit(2);
+}
+if (pin && process.env.CORRAL_BENCH_SERVER_CPUS !== pin.server) {
+  const r = spawnSync(
+    'taskset',
+    ['-c', pin.server, process.execPath, ...process.execArgv, ...process.argv.slice(1)],
+    { stdio: 'inherit', env: { ...process.env, CORRAL_BENCH_SERVER_CPUS: pin.server } },
+  );
+  if (r.error) process.stderr.write(`taskset: ${r.error.message}\n`);
+  process.exit(r.status ?? 1);
+}
 const seconds = Number(opt.duration ?? (opt.quick ? 2 : 5));
 const rounds = Number(opt.rounds ?? (opt.quick ? 1 : 3));
 // Every server gets the same load for this long before each measured run: steady state is
@@ -68,6 +93,7 @@ const shape = {
   warmup,
   connections: Number(opt.connections),
   threads: Number(opt.threads),
+  ...(pin ? { cpus: pin.load } : {}),
 };
 const counts = (opt.workers ?? '2').split(',').map(Number);
 const sections = new Set((opt.sections ?? '').split(','));
@@ -109,7 +135,9 @@ const ROUTE_PATHS = ['/json', '/wait'];
 const driver = pickDriver(opt.driver, here('../node_modules/autocannon/autocannon.js'));
 const app = (t: Target, name: string) => here(`apps/${t.fetch ? `${name}-fetch` : name}.mjs`);
 
-const corral = corralCommand(opt.corral as string);
+// Through the package's bin, as `npx corral` runs it: the bin sets the master's V8 flags and
+// Node's compile cache (bench/lib/build.ts).
+const corral = throughBin(corralCommand(opt.corral as string));
 
 /** Rotate the order each round, so no server always runs first or last. */
 const rotate = <T>(xs: readonly T[], by: number): T[] =>
@@ -139,7 +167,7 @@ process.stderr.write(
   `${targets.length} servers, ${counts.join('/')} workers, ${rounds} round(s) of ${runsPerRound} runs × ~${seconds + warmup + 2} s ≈ ${Math.ceil((rounds * runsPerRound * (seconds + warmup + 2)) / 60)} min, plus start-up timings; load from ${driver.name}\n`,
 );
 
-const machine = describeMachine(driver.name);
+const machine = describeMachine(driver.name, pin);
 // Ctrl+C or SIGTERM: stop the server under test (and a PM2 daemon) before leaving.
 const live = new Set<Running>();
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
@@ -315,8 +343,10 @@ const results: Results = {
   routesWorkers: routesW,
   startup: started,
 };
-const tag = `${date}-${opt.name}-${machine.cpus}cpu`;
-const { markdown, svgs } = render(results, `docs/perf-${opt['docs-key'] ?? `${machine.cpus}cpu`}`);
+// A pinned run is its own section: its figures are not comparable with an unpinned run's.
+const size = `${machine.cpus}cpu${pin ? '-apart' : ''}`;
+const tag = `${date}-${opt.name}-${size}`;
+const { markdown, svgs } = render(results, `docs/perf-${opt['docs-key'] ?? size}`);
 process.stdout.write(`\n${markdown}`);
 
 if (!opt['no-save']) {
@@ -341,7 +371,7 @@ if (opt.docs) {
   for (const [name, svg] of svgs) writeFileSync(here(`../${name}`), svg);
   // The section between the markers for this machine size is replaced; the rest is kept.
   const file = here('../docs/benchmarks.md');
-  const key = opt['docs-key'] ?? `${machine.cpus}cpu`;
+  const key = opt['docs-key'] ?? size;
   const begin = `<!-- perf:${key}:begin -->`;
   const end = `<!-- perf:${key}:end -->`;
   const doc = readFileSync(file, 'utf8');

@@ -9,6 +9,7 @@ import {
   mkdirSync,
   mkdtempSync,
   readdirSync,
+  rmSync,
   statSync,
   symlinkSync,
 } from 'node:fs';
@@ -68,6 +69,8 @@ export function throughBin(c: CorralCommand): CorralCommand {
   const cli = here('../dist/cli.js');
   if (c.args[0] !== cli) return c;
   const root = mkdtempSync(join(tmpdir(), 'corral-bench-pkg-'));
+  // Links and one copied file: removed when the bench ends (the links are not followed).
+  process.once('exit', () => rmSync(root, { recursive: true, force: true }));
   mkdirSync(join(root, 'bin'));
   copyFileSync(here('../bin/corral.js'), join(root, 'bin', 'corral.js'));
   for (const name of ['dist', 'package.json', 'node_modules']) {

@@ -26,6 +26,13 @@ export interface LoadOptions {
   readonly threads: number;
   /** A new connection per request (`Connection: close`) instead of keep-alive (wrk only). */
   readonly close?: boolean;
+  /** The CPUs the load generator runs on (a taskset list, `0` or `2-5`); unset: any. */
+  readonly cpus?: string;
+}
+
+/** `cmd args` as run on `cpus` (taskset), or as it is. */
+function onCpus(cpus: string | undefined, cmd: string, args: string[]): [string, string[]] {
+  return cpus ? ['taskset', ['-c', cpus, cmd, ...args]] : [cmd, args];
 }
 
 export interface Driver {
@@ -43,12 +50,12 @@ function toMs(v: string | undefined): number {
 
 const wrk: Driver = {
   name: 'wrk',
-  async load({ url, seconds, connections, threads, close }) {
+  async load({ url, seconds, connections, threads, close, cpus }) {
     const t = Math.min(threads, connections);
     const args = [`-t${t}`, `-c${connections}`, `-d${seconds}s`, '--latency', url];
     // wrk reconnects after each response that closes: one connection per request.
     if (close) args.unshift('-H', 'Connection: close');
-    const { stdout } = await run('wrk', args, { encoding: 'utf8' });
+    const { stdout } = await run(...onCpus(cpus, 'wrk', args), { encoding: 'utf8' });
     const errors = (stdout.match(/Socket errors:.*|Non-2xx or 3xx responses:.*/g) ?? []).join('; ');
     return {
       rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? 0),
@@ -63,11 +70,11 @@ const wrk: Driver = {
 function autocannon(bin: string): Driver {
   return {
     name: 'autocannon',
-    async load({ url, seconds, connections, threads, close }) {
+    async load({ url, seconds, connections, threads, close, cpus }) {
       if (close) throw new Error('a new connection per request needs wrk (apt-get install wrk)');
       const args = [bin, '-j', '-c', String(connections), '-d', String(seconds)];
       if (threads > 1) args.push('-w', String(threads));
-      const { stdout } = await run(process.execPath, [...args, url], {
+      const { stdout } = await run(...onCpus(cpus, process.execPath, [...args, url]), {
         encoding: 'utf8',
         maxBuffer: 1 << 24,
       });

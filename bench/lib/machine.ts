@@ -4,7 +4,14 @@ import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os'
 import { wrkVersion } from './load.ts';
 
 export interface Machine {
+  /** CPUs the servers may run on (all of the machine's unless --server-cpus). */
   readonly cpus: number;
+  /** With --server-cpus / --load-cpus: the machine's CPUs and who runs where. */
+  readonly pinned?: {
+    readonly machineCpus: number;
+    readonly server: string;
+    readonly load: string;
+  };
   readonly model: string;
   readonly virtual: boolean;
   readonly memoryGiB: number;
@@ -15,7 +22,10 @@ export interface Machine {
   loadAfter?: readonly number[];
 }
 
-export function describeMachine(driver: string): Machine {
+export function describeMachine(
+  driver: string,
+  pin?: { readonly server: string; readonly load: string },
+): Machine {
   let flags = '';
   try {
     flags = readFileSync('/proc/cpuinfo', 'utf8');
@@ -23,6 +33,7 @@ export function describeMachine(driver: string): Machine {
   const wrk = driver === 'wrk' ? `wrk ${wrkVersion()}` : driver;
   return {
     cpus: availableParallelism(),
+    ...(pin ? { pinned: { machineCpus: cpus().length, ...pin } } : {}),
     model: cpus()[0]?.model.trim() ?? 'unknown CPU',
     virtual: /\bhypervisor\b/.test(flags),
     memoryGiB: Math.round(totalmem() / 2 ** 30),
@@ -35,8 +46,12 @@ export function describeMachine(driver: string): Machine {
 
 export function machineLine(m: Machine): string {
   const load = (l: readonly number[] | undefined) => (l ? l.join(' / ') : '?');
+  const cpuList = (l: string) => `CPU${/[,-]/.test(l) ? 's' : ''} ${l}`;
+  const where = m.pinned
+    ? `${m.pinned.machineCpus} CPUs: the servers on ${cpuList(m.pinned.server)}, the load generator on ${cpuList(m.pinned.load)} (taskset)`
+    : `${m.cpus} CPUs`;
   return (
-    `${m.cpus} CPUs (${m.model}${m.virtual ? ', virtual machine' : ''}), ${m.memoryGiB} GiB, ` +
+    `${where} (${m.model}${m.virtual ? ', virtual machine' : ''}), ${m.memoryGiB} GiB, ` +
     `${m.kernel}, Node ${m.node}, load from ${m.driver}. Load average (1/5/15 min) ` +
     `${load(m.loadBefore)} before, ${load(m.loadAfter)} after.`
   );

@@ -32,6 +32,8 @@ export interface LoadShape {
    * at about half the steady rate), far less with keep-alive.
    */
   readonly warmup?: number;
+  /** The CPUs the load generator runs on (taskset); unset: any, beside the server. */
+  readonly cpus?: string;
 }
 
 /** Start `target`, warm it up (`shape.warmup` s), load it, and stop it. */
