@@ -14,6 +14,7 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseArgs, promisify } from 'node:util';
+import { onCpus } from './lib/load.ts';
 
 const { values: opt } = parseArgs({
   options: {
@@ -127,10 +128,7 @@ function ms(s: string): number {
 
 async function wrk(url: string, connections: number, seconds: number): Promise<Wrk> {
   const args = [`-t1`, `-c${connections}`, `-d${seconds}s`, '--latency', url];
-  const [cmd, argv] = box?.wrkCpus
-    ? ['taskset', ['-c', box.wrkCpus, 'wrk', ...args]]
-    : ['wrk', args];
-  const { stdout } = await run(cmd, argv);
+  const { stdout } = await run(...onCpus(box?.wrkCpus, 'wrk', args));
   return {
     rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? 0),
     p99ms: ms(/^\s+99%\s+(\S+)/m.exec(stdout)?.[1] ?? ''),

@@ -60,7 +60,8 @@ async function sweep(): Promise<Measured[]> {
   for (const step of steps) {
     const m = await measureCandidate(
       {
-        boot: { app: opt.app, args: [], cwd: process.cwd(), env: process.env },
+        // No settings of the user's: corral's default dispatch.
+        boot: { app: opt.app, args: [], dispatch: 'shared', cwd: process.cwd(), env: process.env },
         shape: step.shape,
         why: step.why,
         connections,

@@ -31,7 +31,11 @@ export interface LoadOptions {
 }
 
 /** `cmd args` as run on `cpus` (taskset), or as it is. */
-function onCpus(cpus: string | undefined, cmd: string, args: string[]): [string, string[]] {
+export function onCpus(
+  cpus: string | null | undefined,
+  cmd: string,
+  args: string[],
+): [string, string[]] {
   return cpus ? ['taskset', ['-c', cpus, cmd, ...args]] : [cmd, args];
 }
 

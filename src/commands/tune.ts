@@ -151,6 +151,7 @@ export async function tune(
         boot: {
           app,
           args: passthrough(cl.values, r, join(tmpdir(), `corral-tune-${process.pid}`)),
+          dispatch: r.config.dispatch,
           cwd: process.cwd(),
           env: process.env,
           signal: controller.signal,

@@ -15,11 +15,11 @@ const CHUNK = 16 * 1024;
  * closed (TIME_WAIT lasts 60 s); the master that read it once a second grew by 33 MiB. Read on
  * libuv's thread pool, not in the master's event loop.
  */
-function listening(path: string): Promise<string[]> {
+function listening(path: string): Promise<string[][]> {
   return new Promise((done) => {
     open(path, 'r', (err, fd) => {
       if (err) return done([]);
-      const lines: string[] = [];
+      const lines: string[][] = []; // each LISTEN line's fields
       const buf = Buffer.allocUnsafe(CHUNK);
       let rest = '';
       let header = true;
@@ -34,8 +34,9 @@ function listening(path: string): Promise<string[]> {
               header = false;
               continue;
             }
-            if (line.trim().split(/\s+/)[3] !== LISTEN) return finish();
-            lines.push(line);
+            const fields = line.trim().split(/\s+/);
+            if (fields[3] !== LISTEN) return finish();
+            lines.push(fields);
           }
           next();
         });
@@ -51,9 +52,8 @@ export async function readBacklog(
   const wanted = new Set(ports);
   const out = new Map<number, number>();
   const files = await Promise.all(['tcp', 'tcp6'].map((file) => listening(`${procNet}/${file}`)));
-  for (const lines of files) {
-    for (const line of lines) {
-      const f = line.trim().split(/\s+/);
+  for (const listeners of files) {
+    for (const f of listeners) {
       const port = Number.parseInt(f[1]?.split(':').pop() ?? '', 16);
       if (!wanted.has(port)) continue;
       const rx = Number.parseInt(f[4]?.split(':')[1] ?? '0', 16);

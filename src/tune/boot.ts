@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { DispatchMode } from '../config/settings.ts';
 import { childrenOf } from './procfs.ts';
 import type { Shape } from './results.ts';
 
@@ -18,6 +19,8 @@ export interface BootSpec {
   readonly app: string;
   /** Server settings from tune's own command line, passed on (see command's passthrough). */
   readonly args: readonly string[];
+  /** The dispatch the user's settings resolve to, from whichever source set it. */
+  readonly dispatch: DispatchMode;
   readonly shape: Shape;
   readonly cwd: string;
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -44,16 +47,17 @@ export class BootFailure extends Error {
 }
 
 /** The command line for one candidate: the user's settings, then the shape, which wins. */
-export function candidateArgs(spec: Pick<BootSpec, 'app' | 'args' | 'shape'>): string[] {
+export function candidateArgs(
+  spec: Pick<BootSpec, 'app' | 'args' | 'dispatch' | 'shape'>,
+): string[] {
   const { workerClass, workers, threads } = spec.shape;
   // Each class keeps its promise under some dispatch modes only (see resolve.ts): thread needs
-  // reuseport, and sync refuses it (a reuseport chosen for async becomes shared for sync).
-  const at = spec.args.lastIndexOf('--dispatch');
-  const chosen = at >= 0 ? spec.args[at + 1] : undefined;
+  // reuseport, and sync refuses it (a reuseport chosen for async, on the command line, in the
+  // config file or the environment, becomes shared for sync).
   const dispatch =
     workerClass === 'thread'
       ? ['--dispatch', 'reuseport']
-      : workerClass === 'sync' && chosen === 'reuseport'
+      : workerClass === 'sync' && spec.dispatch === 'reuseport'
         ? ['--dispatch', 'shared']
         : [];
   return [

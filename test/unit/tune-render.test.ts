@@ -208,39 +208,48 @@ test('candidates get the user settings, the shape on top, and nothing that colli
   const r = await resolveConfig({ cli: cl.values, app: cl.app, env: {}, cwd: '/' });
   const args = passthrough(cl.values, r, '/tmp/t');
   assert.deepEqual(args, ['-e', 'A=1', '--preload', '--pid', '/tmp/t.pid']);
-  assert.deepEqual(candidateArgs({ app: 'app.mjs', args, shape: thread(1, 4) }), [
-    'app.mjs',
-    ...args,
-    '-w',
-    '1',
-    '-k',
-    'thread',
-    '--threads',
-    '4',
-    '--dispatch',
-    'reuseport',
-    '-b',
-    '127.0.0.1:0',
-    '--log-level',
-    'info',
-    '--log-format',
-    'text',
-    '--error-logfile',
-    '-',
-  ]);
+  assert.deepEqual(
+    candidateArgs({ app: 'app.mjs', args, dispatch: r.config.dispatch, shape: thread(1, 4) }),
+    [
+      'app.mjs',
+      ...args,
+      '-w',
+      '1',
+      '-k',
+      'thread',
+      '--threads',
+      '4',
+      '--dispatch',
+      'reuseport',
+      '-b',
+      '127.0.0.1:0',
+      '--log-level',
+      'info',
+      '--log-format',
+      'text',
+      '--error-logfile',
+      '-',
+    ],
+  );
   // sync refuses reuseport: one chosen for async becomes shared for the sync candidates only.
   const reuse = ['--dispatch', 'reuseport'];
   const dispatchOf = (a: string[]) =>
     a.slice(a.lastIndexOf('--dispatch'), a.lastIndexOf('--dispatch') + 2);
-  assert.deepEqual(dispatchOf(candidateArgs({ app: 'a.mjs', args: reuse, shape: sync(2) })), [
-    '--dispatch',
-    'shared',
-  ]);
   assert.deepEqual(
-    dispatchOf(candidateArgs({ app: 'a.mjs', args: reuse, shape: async(2) })),
+    dispatchOf(candidateArgs({ app: 'a.mjs', args: reuse, dispatch: 'reuseport', shape: sync(2) })),
+    ['--dispatch', 'shared'],
+  );
+  assert.deepEqual(
+    dispatchOf(
+      candidateArgs({ app: 'a.mjs', args: reuse, dispatch: 'reuseport', shape: async(2) }),
+    ),
     reuse,
   );
-  assert.ok(!candidateArgs({ app: 'a.mjs', args: [], shape: sync(2) }).includes('--dispatch'));
+  assert.ok(
+    !candidateArgs({ app: 'a.mjs', args: [], dispatch: 'shared', shape: sync(2) }).includes(
+      '--dispatch',
+    ),
+  );
   // -w 3 on tune's command line fixes the count; -k narrows the classes.
   assert.equal(searchSpace(r, 2, null).fixedWorkers, 3);
   const k = parseCommandLine(['tune', 'app.mjs', '-k', 'sync']);
